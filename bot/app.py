@@ -1,0 +1,130 @@
+"""The composition root: reads settings, creates clients, wires the gateway's aiohttp app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot import health
+from bot.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
+from bot.messages import ConversationKey, Inbound, Turn
+from bot.rasa_client import RasaClient
+from bot.router import Router
+from bot.settings import Settings, redact_url
+from channels import webchat
+from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript
+from handoff.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # channels' webhooks carry at most this; larger bodies get 413
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+RASA = web.AppKey("rasa", RasaClient)
+ROUTER = web.AppKey("router", Router)
+TRANSCRIPT = web.AppKey("transcript", Transcript)
+
+CUSTOMER_VISIBLE = (Role.CUSTOMER, Role.BOT, Role.AGENT)
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+@web.middleware
+async def errors_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Domain errors become clear JSON answers; nothing leaks a stack trace."""
+    try:
+        return await handler(request)
+    except MessageTooLong as exc:
+        return _error(413, str(exc))
+    except BadMessage as exc:
+        return _error(400, str(exc))
+    except StoreUnavailable:
+        log.warning("%s %s: Redis unavailable", request.method, request.path)
+        return _error(503, "storage is unavailable, try again shortly", **{"Retry-After": "5"})
+    except BotUnavailable:
+        return _error(
+            503,
+            "Maaf, asisten sedang tidak tersedia; pesan Anda sudah kami simpan. "
+            "Sorry, the assistant is unavailable right now; your message was saved.",
+            **{"Retry-After": "10"},
+        )
+    except LockTimeout:
+        return _error(503, "the previous message is still being processed", **{"Retry-After": "2"})
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"request body too large (at most {MAX_BODY} bytes)")
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            return _error(exc.status, exc.reason)
+        raise
+
+
+def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if settings.redis_url is None or settings.rasa_url is None:
+            raise ConfigError("REDIS_URL and LOKET_RASA_URL must be resolved before the app starts")
+        store = Store.from_url(settings.redis_url)
+        try:
+            await store.ping()
+        except StoreUnavailable as exc:
+            await store.close()
+            raise ConfigError(
+                f"cannot reach Redis at REDIS_URL={redact_url(settings.redis_url)}: {exc.__cause__}"
+            ) from exc
+        session = aiohttp.ClientSession()
+        rasa = RasaClient(session, settings.rasa_url, settings.rasa_token, settings.bot_timeout)
+        transcript = Transcript(store)
+        app[STORE] = store
+        app[SESSION] = session
+        app[RASA] = rasa
+        app[TRANSCRIPT] = transcript
+        app[ROUTER] = Router(
+            Conversations(store), transcript, rasa, timeout=settings.bot_timeout
+        )
+        yield
+        await session.close()
+        await store.close()
+
+    return ctx
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The gateway: web chat, health; later the channels' webhooks and the agents' inbox."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_resources(settings))
+
+    async def send(inbound: Inbound) -> Turn:
+        return await app[ROUTER].handle(inbound)
+
+    async def history(conversation: ConversationKey, after: str) -> Sequence[Mapping[str, Any]]:
+        entries = await app[TRANSCRIPT].read(conversation, after=after)
+        return [
+            {"id": e.id, "role": e.role.value, "text": e.text, "ts": e.ts,
+             "buttons": [{"title": b.title, "payload": b.payload} for b in e.buttons]}
+            for e in entries
+            if e.role in CUSTOMER_VISIBLE
+        ]  # fmt: skip
+
+    async def healthz(request: web.Request) -> web.Response:
+        report = await health.check(
+            app[STORE], app[RASA], app[SESSION], settings.actions_url or ""
+        )
+        return health.response(report)
+
+    async def livez(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    webchat.setup(app, send=send, history=history)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    return app

@@ -1,0 +1,33 @@
+"""Errors raised by the gateway's own code; the web edge turns them into HTTP answers."""
+
+
+class LoketError(Exception):
+    """Base class of every error Loket raises on purpose."""
+
+
+class ConfigError(LoketError):
+    """Raised at start when a setting is missing or malformed; the message names the variable."""
+
+
+class BadMessage(LoketError):
+    """Raised when an inbound message cannot be accepted (empty, too long, not text)."""
+
+
+class MessageTooLong(BadMessage):
+    """Raised when an inbound message is longer than any channel can carry."""
+
+
+class BotUnavailable(LoketError):
+    """Raised when the Rasa server cannot be reached or does not answer within the timeout."""
+
+
+class ConversationBusy(LoketError):
+    """Raised when a conversation stays locked by another turn longer than a turn may take."""
+
+
+class ProcessFailed(LoketError):
+    """Raised when a child process (Redis, Rasa, the action server) fails to start."""
+
+
+class TrainingFailed(LoketError):
+    """Raised when `rasa train` exits with an error."""

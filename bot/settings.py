@@ -1,0 +1,102 @@
+"""Runtime settings: one frozen dataclass built from a mapping (the environment)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name} must be between 0 and 65535, got {port}")
+    return port
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if not parts.scheme or not parts.netloc:
+        raise ConfigError(f"{name} must be a full URL such as http://host:port, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            "REDIS_URL must start with redis://, rediss:// or unix:// "
+            f"(for example redis://localhost:6379/0), got {redact_url(raw)!r}"
+        )
+    return raw
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything Loket reads from its environment; see the README's Configuration table."""
+
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = PROJECT_ROOT / "var"
+    models_dir: Path = PROJECT_ROOT / "models"
+    rasa_url: str | None = None
+    rasa_port: int = 5005
+    actions_url: str | None = None
+    actions_port: int = 5055
+    rasa_token: str = ""
+    bot_timeout: float = 30.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        data_dir = Path(env.get("LOKET_DATA_DIR", "") or PROJECT_ROOT / "var")
+        models_dir = Path(env.get("LOKET_MODELS_DIR", "") or PROJECT_ROOT / "models")
+        timeout_raw = env.get("LOKET_BOT_TIMEOUT", "").strip() or "30"
+        try:
+            bot_timeout = float(timeout_raw)
+        except ValueError:
+            raise ConfigError(f"LOKET_BOT_TIMEOUT must be seconds, got {timeout_raw!r}") from None
+        if not 1 <= bot_timeout < 60:
+            # Rasa's conversation lock lives 60 s; a turn must finish well inside it.
+            raise ConfigError("LOKET_BOT_TIMEOUT must be at least 1 and below 60 seconds")
+        return cls(
+            redis_url=_redis_url(env),
+            host=env.get("LOKET_HOST", "").strip() or "127.0.0.1",
+            port=_port(env, "LOKET_PORT", 8080),
+            data_dir=data_dir,
+            models_dir=models_dir,
+            rasa_url=_url(env, "LOKET_RASA_URL"),
+            rasa_port=_port(env, "LOKET_RASA_PORT", 5005),
+            actions_url=_url(env, "LOKET_ACTIONS_URL"),
+            actions_port=_port(env, "LOKET_ACTIONS_PORT", 5055),
+            rasa_token=env.get("LOKET_RASA_TOKEN", "").strip() or secrets.token_urlsafe(24),
+            bot_timeout=bot_timeout,
+            log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
+        )

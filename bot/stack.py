@@ -1,0 +1,123 @@
+"""The processes behind the gateway: embedded Redis, the action server and the Rasa server.
+
+Each is started only when its URL is not configured; the stack stops what it started, in
+reverse order. Used by `loket run`, the test suite and the benchmarks alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.errors import ConfigError
+from bot.processes import ChildProcess, free_port, http_ok
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import rasa_env
+
+log = logging.getLogger(__name__)
+
+RASA_START_TIMEOUT = 240.0  # loading TensorFlow and the model on a small machine
+
+
+def rasa_redis_env(redis_url: str) -> dict[str, str]:
+    """The LOKET_REDIS_* variables bot/endpoints.yml reads, from a redis:// URL."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "redis":
+        raise ConfigError(
+            "Rasa's Redis tracker store needs a plain redis:// REDIS_URL "
+            f"(got {parts.scheme}://); TLS and unix sockets are not supported by it"
+        )
+    db = parts.path.lstrip("/") or "0"
+    return {
+        "LOKET_REDIS_HOST": parts.hostname or "localhost",
+        "LOKET_REDIS_PORT": str(parts.port or 6379),
+        "LOKET_REDIS_DB": db,
+        "LOKET_REDIS_PASSWORD": parts.password or "",
+    }
+
+
+class Stack:
+    """Starts what `settings` does not point at; `settings` on the result has every URL."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path,
+        *,
+        root: Path = PROJECT_ROOT,
+        credentials: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self._model = model
+        self._root = root
+        self._credentials = credentials or root / "bot" / "credentials.yml"
+        self._redis: EmbeddedRedis | None = None
+        self._children: list[ChildProcess] = []
+
+    def start(self) -> Settings:
+        s = self.settings
+        logs = s.data_dir / "log"
+        try:
+            if s.redis_url is None:
+                self._redis = EmbeddedRedis(s.data_dir / "redis").start()
+                s = dataclasses.replace(s, redis_url=self._redis.url)
+                log.info("embedded Redis on %s (data in %s)", self._redis.url, s.data_dir / "redis")
+            assert s.redis_url is not None
+            if s.actions_url is None:
+                port = s.actions_port or free_port()
+                actions = ChildProcess(
+                    "action server",
+                    [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+                    log_path=logs / "actions.log",
+                    ready=http_ok(f"http://127.0.0.1:{port}/health"),
+                    env=rasa_env({"SANIC_HOST": "127.0.0.1"}),
+                    cwd=self._root,
+                )
+                self._start(actions, timeout=120)
+                s = dataclasses.replace(s, actions_url=f"http://127.0.0.1:{port}")
+            if s.rasa_url is None:
+                port = s.rasa_port or free_port()
+                env = rasa_env(
+                    {
+                        **rasa_redis_env(s.redis_url),
+                        "LOKET_ACTIONS_URL": s.actions_url or "",
+                        "LOKET_RASA_TOKEN": s.rasa_token,
+                    }
+                )
+                rasa = ChildProcess(
+                    "rasa server",
+                    [
+                        sys.executable, "-m", "rasa", "run",
+                        "--model", str(self._model),
+                        "--enable-api", "--auth-token", s.rasa_token,
+                        "--interface", "127.0.0.1", "--port", str(port),
+                        "--endpoints", str(self._root / "bot" / "endpoints.yml"),
+                        "--credentials", str(self._credentials),
+                    ],  # fmt: skip
+                    log_path=logs / "rasa.log",
+                    ready=http_ok(f"http://127.0.0.1:{port}/webhooks/loket/"),
+                    env=env,
+                    cwd=self._root,
+                )
+                self._start(rasa, timeout=RASA_START_TIMEOUT)
+                s = dataclasses.replace(s, rasa_url=f"http://127.0.0.1:{port}")
+        except BaseException:
+            self.stop()
+            raise
+        return s
+
+    def _start(self, child: ChildProcess, *, timeout: float) -> None:
+        print(f"==> starting the {child.name} (log: {child.log_path})", flush=True)
+        child.start(timeout=timeout)
+        self._children.append(child)
+
+    def stop(self) -> None:
+        while self._children:
+            self._children.pop().stop()
+        if self._redis is not None:
+            self._redis.stop()
+            self._redis = None

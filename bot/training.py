@@ -1,0 +1,110 @@
+"""Training the Rasa model when its inputs changed, cached by a hash of those inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from bot.errors import TrainingFailed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInputs:
+    """Where the assistant's training files live inside the project."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "bot" / "config.yml"
+
+    @property
+    def domain(self) -> Path:
+        return self.root / "bot" / "domain.yml"
+
+    @property
+    def data(self) -> tuple[Path, ...]:
+        return (self.root / "bot" / "data", self.root / "nlu_data")
+
+    def files(self) -> list[Path]:
+        found = [self.config, self.domain]
+        for folder in self.data:
+            found.extend(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml"))
+        return sorted(found)
+
+    def digest(self) -> str:
+        """Hash of every training input and the Rasa version: equal digests, same model."""
+        h = hashlib.sha256(f"rasa=={version('rasa')}\n".encode())
+        for path in self.files():
+            h.update(path.relative_to(self.root).as_posix().encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
+        return h.hexdigest()[:16]
+
+
+def model_path(inputs: ModelInputs, models_dir: Path) -> Path:
+    return models_dir / f"loket-{inputs.digest()}.tar.gz"
+
+
+def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for Rasa child processes: quiet TensorFlow, no telemetry (no internet)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def ensure_model(
+    inputs: ModelInputs, models_dir: Path, *, force: bool = False, quiet: bool = False
+) -> Path:
+    """Return the trained model for the current inputs, training it first if needed.
+
+    Rasa's own progress is shown on stdout unless `quiet`.
+    """
+    target = model_path(inputs, models_dir)
+    if target.exists() and not force:
+        log.info("model %s is up to date", target.name)
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    print(f"==> training the Rasa model {target.name} (inputs changed or model missing)")
+    cmd = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", str(inputs.config),
+        "--domain", str(inputs.domain),
+        "--data", *(str(p) for p in inputs.data),
+        "--out", str(models_dir),
+        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]  # fmt: skip
+    output = subprocess.DEVNULL if quiet else None
+    result = subprocess.run(cmd, cwd=inputs.root, env=rasa_env(), stdout=output, check=False)
+    if result.returncode != 0 or not target.exists():
+        raise TrainingFailed(f"`rasa train` failed with exit code {result.returncode}")
+    _remove_stale(models_dir, keep=target)
+    print(f"==> model ready: {target}")
+    return target
+
+
+def _remove_stale(models_dir: Path, keep: Path, *, retain: int = 3) -> None:
+    """Keep the newest few models so switching branches does not retrain every time."""
+    models: Iterable[Path] = sorted(
+        (p for p in models_dir.glob("loket-*.tar.gz") if p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in list(models)[retain:]:
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,123 @@
+"""A conversation's transcript: every message in order, kept in one Redis stream."""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.messages import Button, ConversationKey
+from handoff import keys
+from handoff.store import Store
+
+
+class Role(str, enum.Enum):
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One transcript line. `id` is the stream id, which also orders entries."""
+
+    role: Role
+    text: str
+    ts: int = 0  # ms since epoch; set when appended
+    id: str = ""
+    buttons: tuple[Button, ...] = ()
+    payload: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_fields(self) -> dict[str, str]:
+        fields = {"role": self.role.value, "text": self.text, "ts": str(self.ts)}
+        if self.buttons:
+            fields["buttons"] = json.dumps([[b.title, b.payload] for b in self.buttons])
+        if self.payload is not None:
+            fields["payload"] = self.payload
+        if self.intent is not None:
+            fields["intent"] = self.intent
+        if self.confidence is not None:
+            fields["confidence"] = f"{self.confidence:.4f}"
+        if self.meta:
+            fields["meta"] = json.dumps(self.meta, ensure_ascii=False)
+        return fields
+
+    @classmethod
+    def from_fields(cls, entry_id: str, fields: Mapping[str, str]) -> Entry:
+        confidence = fields.get("confidence")
+        return cls(
+            id=entry_id,
+            role=Role(fields["role"]),
+            text=fields.get("text", ""),
+            ts=int(fields.get("ts", 0)),
+            buttons=tuple(Button(t, p) for t, p in json.loads(fields.get("buttons", "[]"))),
+            payload=fields.get("payload"),
+            intent=fields.get("intent"),
+            confidence=float(confidence) if confidence is not None else None,
+            meta=json.loads(fields.get("meta", "{}")),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role.value,
+            "text": self.text,
+            "ts": self.ts,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
+            "payload": self.payload,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "meta": dict(self.meta),
+        }
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Transcript:
+    """Appends to and reads conversations' transcripts."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def append(self, conversation: ConversationKey, entries: Sequence[Entry]) -> list[str]:
+        """Append entries atomically (one MULTI) and return their stream ids."""
+        ts = now_ms()
+        cid = conversation.id
+        async with self._store.guard():
+            pipe = self._store.redis.pipeline(transaction=True)
+            pipe.hsetnx(keys.conversation(cid), "created_at", ts)
+            pipe.hset(
+                keys.conversation(cid),
+                mapping={"channel": conversation.channel, "chat_id": conversation.chat_id},
+            )
+            for entry in entries:
+                fields = entry.to_fields()
+                fields["ts"] = str(ts)
+                pipe.xadd(keys.transcript(cid), fields)  # type: ignore[arg-type]
+            pipe.zadd(keys.conversations_by_activity(), {cid: ts})
+            results = await pipe.execute()
+        return [str(r) for r in results[2 : 2 + len(entries)]]
+
+    async def read(
+        self, conversation: ConversationKey, *, after: str = "-", limit: int | None = None
+    ) -> list[Entry]:
+        """Entries in order; `after` is an exclusive stream id (use the last id you saw)."""
+        start = "-" if after in ("", "-") else f"({after}"
+        async with self._store.guard():
+            rows = await self._store.redis.xrange(
+                keys.transcript(conversation.id), min=start, max="+", count=limit
+            )
+        return [Entry.from_fields(entry_id, fields) for entry_id, fields in rows]
+
+    async def length(self, conversation: ConversationKey) -> int:
+        async with self._store.guard():
+            return int(await self._store.redis.xlen(keys.transcript(conversation.id)))
