@@ -42,6 +42,8 @@ async def errors_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Domain errors become clear JSON answers; nothing leaks a stack trace."""
+    if (request.content_length or 0) > MAX_BODY:
+        return _error(413, f"request body too large (at most {MAX_BODY} bytes)")
     try:
         return await handler(request)
     except MessageTooLong as exc:
@@ -87,9 +89,7 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[SESSION] = session
         app[RASA] = rasa
         app[TRANSCRIPT] = transcript
-        app[ROUTER] = Router(
-            Conversations(store), transcript, rasa, timeout=settings.bot_timeout
-        )
+        app[ROUTER] = Router(Conversations(store), transcript, rasa, timeout=settings.bot_timeout)
         yield
         await session.close()
         await store.close()
@@ -116,9 +116,7 @@ def create_app(settings: Settings) -> web.Application:
         ]  # fmt: skip
 
     async def healthz(request: web.Request) -> web.Response:
-        report = await health.check(
-            app[STORE], app[RASA], app[SESSION], settings.actions_url or ""
-        )
+        report = await health.check(app[STORE], app[RASA], app[SESSION], settings.actions_url or "")
         return health.response(report)
 
     async def livez(request: web.Request) -> web.Response:

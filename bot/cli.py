@@ -14,10 +14,12 @@ from aiohttp import web
 from dotenv import load_dotenv
 
 from bot.app import create_app
-from bot.errors import LoketError
+from bot.errors import ConfigError, LoketError
 from bot.settings import PROJECT_ROOT, Settings, redact_url
 from bot.stack import Stack
 from bot.training import ModelInputs, ensure_model
+from handoff.errors import StoreUnavailable
+from handoff.store import check_reachable
 
 log = logging.getLogger("loket")
 
@@ -46,7 +48,8 @@ async def _serve(settings: Settings) -> None:
             f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
             "set LOKET_PORT to a free port"
         ) from exc
-    base = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '') else settings.host}:{settings.port}"
+    shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    base = f"http://{shown_host}:{settings.port}"
     print(
         "\n"
         "  Loket is running.\n"
@@ -69,6 +72,14 @@ async def _serve(settings: Settings) -> None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     settings = _settings()
+    if settings.redis_url:
+        try:
+            check_reachable(settings.redis_url)
+        except StoreUnavailable as exc:
+            raise ConfigError(
+                f"cannot reach Redis at REDIS_URL={redact_url(settings.redis_url)}: {exc}; "
+                "unset REDIS_URL to use the embedded Redis"
+            ) from exc
     model = ensure_model(ModelInputs(PROJECT_ROOT), settings.models_dir)
     stack = Stack(settings, model)
     try:

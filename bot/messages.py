@@ -37,7 +37,9 @@ class ConversationKey:
     def parse(cls, conversation_id: str) -> ConversationKey:
         channel, sep, chat_id = conversation_id.partition(":")
         if not sep:
-            raise BadMessage(f"conversation id must look like <channel>:<chat id>, got {conversation_id!r}")
+            raise BadMessage(
+                f"conversation id must look like <channel>:<chat id>, got {conversation_id!r}"
+            )
         return cls(channel, chat_id)
 
 
@@ -115,10 +117,13 @@ def clean_text(raw: object, *, limit: int = MAX_TEXT_CHARS) -> str:
     text = unicodedata.normalize("NFC", raw)
     # Drop control and unassigned/private-use characters but keep newlines and tabs.
     kept = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
     )
     kept = kept.strip()
-    if not kept:
+    # Invisible format characters alone (zero-width spaces) are no message either.
+    if not any(unicodedata.category(ch) != "Cf" and not ch.isspace() for ch in kept):
         raise BadMessage("message is empty")
     return kept
 

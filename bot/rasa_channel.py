@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -26,11 +27,11 @@ class LoketInput(InputChannel):
     """POST /webhooks/loket/webhook {sender, message, metadata} -> replies and parse data."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "loket"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "LoketInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> LoketInput:
         token = (credentials or {}).get("token") or ""
         if not token:
             raise ValueError("the loket channel needs a token in credentials.yml")
@@ -39,9 +40,7 @@ class LoketInput(InputChannel):
     def __init__(self, token: str) -> None:
         self.token = token
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("loket_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -75,9 +74,9 @@ class LoketInput(InputChannel):
         return webhook
 
 
-def _turn(messages: Any, tracker: Any) -> Dict[Text, Any]:
-    parse: Dict[Text, Any] = {}
-    slots: Dict[Text, Any] = {}
+def _turn(messages: Any, tracker: Any) -> dict[str, Any]:
+    parse: dict[str, Any] = {}
+    slots: dict[str, Any] = {}
     latest_action = None
     paused = False
     if tracker is not None:

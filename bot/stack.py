@@ -62,11 +62,12 @@ class Stack:
         s = self.settings
         logs = s.data_dir / "log"
         try:
-            if s.redis_url is None:
+            redis_url = s.redis_url
+            if redis_url is None:
                 self._redis = EmbeddedRedis(s.data_dir / "redis").start()
-                s = dataclasses.replace(s, redis_url=self._redis.url)
-                log.info("embedded Redis on %s (data in %s)", self._redis.url, s.data_dir / "redis")
-            assert s.redis_url is not None
+                redis_url = self._redis.url
+                s = dataclasses.replace(s, redis_url=redis_url)
+                log.info("embedded Redis on %s (data in %s)", redis_url, s.data_dir / "redis")
             if s.actions_url is None:
                 port = s.actions_port or free_port()
                 actions = ChildProcess(
@@ -83,21 +84,14 @@ class Stack:
                 port = s.rasa_port or free_port()
                 env = rasa_env(
                     {
-                        **rasa_redis_env(s.redis_url),
+                        **rasa_redis_env(redis_url),
                         "LOKET_ACTIONS_URL": s.actions_url or "",
                         "LOKET_RASA_TOKEN": s.rasa_token,
                     }
                 )
                 rasa = ChildProcess(
                     "rasa server",
-                    [
-                        sys.executable, "-m", "rasa", "run",
-                        "--model", str(self._model),
-                        "--enable-api", "--auth-token", s.rasa_token,
-                        "--interface", "127.0.0.1", "--port", str(port),
-                        "--endpoints", str(self._root / "bot" / "endpoints.yml"),
-                        "--credentials", str(self._credentials),
-                    ],  # fmt: skip
+                    self._rasa_argv(port, s.rasa_token),
                     log_path=logs / "rasa.log",
                     ready=http_ok(f"http://127.0.0.1:{port}/webhooks/loket/"),
                     env=env,
@@ -109,6 +103,17 @@ class Stack:
             self.stop()
             raise
         return s
+
+    def _rasa_argv(self, port: int, token: str) -> list[str]:
+        argv = [
+            sys.executable, "-m", "rasa", "run",
+            "--model", str(self._model),
+            "--enable-api", "--auth-token", token,
+            "--interface", "127.0.0.1", "--port", str(port),
+            "--endpoints", str(self._root / "bot" / "endpoints.yml"),
+            "--credentials", str(self._credentials),
+        ]  # fmt: skip
+        return argv
 
     def _start(self, child: ChildProcess, *, timeout: float) -> None:
         print(f"==> starting the {child.name} (log: {child.log_path})", flush=True)

