@@ -120,6 +120,10 @@ class Stack:
         child.start(timeout=timeout)
         self._children.append(child)
 
+    def pid(self, name: str) -> int | None:
+        """The process id of a child this stack started, by its name."""
+        return next((c.pid for c in self._children if c.name == name), None)
+
     def stop(self) -> None:
         while self._children:
             self._children.pop().stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -81,6 +82,18 @@ def ensure_model(
         log.info("model %s is up to date", target.name)
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
+    # Several runs (make run, a test session, a benchmark) may share models/: one trains,
+    # the others wait for it and reuse its model.
+    with (models_dir / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and not force:
+            return target
+        _train(inputs, models_dir, target, quiet=quiet)
+    return target
+
+
+def _train(inputs: ModelInputs, models_dir: Path, target: Path, *, quiet: bool) -> None:
+    partial = target.with_name(f"partial-{target.name}")
     print(f"==> training the Rasa model {target.name} (inputs changed or model missing)")
     cmd = [
         sys.executable, "-m", "rasa", "train",
@@ -88,15 +101,16 @@ def ensure_model(
         "--domain", str(inputs.domain),
         "--data", *(str(p) for p in inputs.data),
         "--out", str(models_dir),
-        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        "--fixed-model-name", partial.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
     output = subprocess.DEVNULL if quiet else None
     result = subprocess.run(cmd, cwd=inputs.root, env=rasa_env(), stdout=output, check=False)
-    if result.returncode != 0 or not target.exists():
+    if result.returncode != 0 or not partial.exists():
+        partial.unlink(missing_ok=True)
         raise TrainingFailed(f"`rasa train` failed with exit code {result.returncode}")
+    partial.replace(target)  # atomic: a model under its final name is always complete
     _remove_stale(models_dir, keep=target)
     print(f"==> model ready: {target}")
-    return target
 
 
 def _remove_stale(models_dir: Path, keep: Path, *, retain: int = 3) -> None:

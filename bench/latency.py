@@ -1,0 +1,275 @@
+"""Latency and throughput of a message through the gateway vs. straight to Rasa's REST channel.
+
+    .venv/bin/python bench/latency.py [--messages 500] [--conversations 50]
+
+Starts its own stack in a temporary folder (embedded Redis, action server, one Rasa server with
+both Loket's channel and Rasa's REST channel, and the gateway as a separate process), then sends
+the same messages (a) to the web chat endpoint and (b) to `rasa run`'s /webhooks/rest/webhook,
+each conversation sending its next message when the previous one was answered. While (a) runs,
+a prober times GET /livez on the gateway: how responsive the gateway stays while the bot works.
+Prints a table; figures, never pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.processes import ChildProcess, free_port, http_ok  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.stack import Stack  # noqa: E402
+from bot.training import ModelInputs, ensure_model  # noqa: E402
+
+Send = Callable[[str, str], Awaitable[bool]]
+
+MESSAGES = [
+    "halo kak",
+    "gmn cara beli token",
+    "mau beli token listrik 50rb",
+    "hello there",
+    "how do I buy an electricity token",
+    "makasih min",
+    "thanks a lot",
+    "bli tokn dong",
+    "selamat pagi",
+    "dadah",
+]
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+    def row(self) -> list[str]:
+        q = quantiles(self.latencies)
+        rate = len(self.latencies) / self.seconds if self.seconds else 0.0
+        return [
+            self.name,
+            str(len(self.latencies)),
+            str(self.errors),
+            f"{self.seconds:.1f}",
+            f"{rate:.1f}",
+            f"{q[50]:.0f}",
+            f"{q[95]:.0f}",
+            f"{q[99]:.0f}",
+        ]
+
+
+def quantiles(values: list[float]) -> dict[int, float]:
+    if len(values) < 2:
+        v = values[0] if values else 0.0
+        return {50: v, 95: v, 99: v}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {50: cuts[49], 95: cuts[94], 99: cuts[98]}
+
+
+async def load(
+    name: str,
+    send: Send,
+    messages: int,
+    conversations: int,
+) -> Result:
+    per_conversation = messages // conversations
+    latencies: list[float] = []
+    errors = 0
+
+    async def conversation(n: int) -> None:
+        nonlocal errors
+        texts = itertools.islice(
+            itertools.cycle(MESSAGES[n % len(MESSAGES) :] + MESSAGES), per_conversation
+        )
+        for text in texts:
+            start = time.perf_counter()
+            ok = await send(f"{name}-{n}", text)
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += 0 if ok else 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(conversation(n) for n in range(conversations)))
+    return Result(name, latencies, time.perf_counter() - start, errors)
+
+
+def gateway_sender(session: aiohttp.ClientSession, base: str) -> Send:
+    async def send(chat: str, text: str) -> bool:
+        async with session.post(
+            f"{base}/chat/api/messages", json={"chat_id": chat, "text": text}
+        ) as resp:
+            body = await resp.json()
+            return resp.status == 200 and bool(body["replies"])
+
+    return send
+
+
+def rest_sender(session: aiohttp.ClientSession, base: str) -> Send:
+    async def send(chat: str, text: str) -> bool:
+        async with session.post(
+            f"{base}/webhooks/rest/webhook", json={"sender": f"rest:{chat}", "message": text}
+        ) as resp:
+            body = await resp.json()
+            return resp.status == 200 and bool(body)
+
+    return send
+
+
+async def probe(session: aiohttp.ClientSession, url: str, stop: asyncio.Event) -> list[float]:
+    """GET url every 50 ms until stopped; the gateway's responsiveness under load."""
+    samples: list[float] = []
+    while not stop.is_set():
+        start = time.perf_counter()
+        async with session.get(url) as resp:
+            await resp.read()
+        samples.append((time.perf_counter() - start) * 1000)
+        await asyncio.sleep(0.05)
+    return samples
+
+
+def rss_mb(pid: int | None) -> str:
+    if pid is None:
+        return "-"
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return f"{int(line.split()[1]) / 1024:.0f}"
+    except OSError:
+        pass
+    return "-"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+async def run(args: argparse.Namespace, gateway_url: str, rasa_url: str) -> None:
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        # Warm both paths (TensorFlow's first calls are slow).
+        warm_g, warm_r = gateway_sender(session, gateway_url), rest_sender(session, rasa_url)
+        for text in MESSAGES:
+            await warm_g("warmup", text)
+            await warm_r("warmup", text)
+
+        stop = asyncio.Event()
+        prober = asyncio.create_task(probe(session, f"{gateway_url}/livez", stop))
+        gateway = await load(
+            "gateway /chat/api/messages",
+            gateway_sender(session, gateway_url),
+            args.messages,
+            args.conversations,
+        )
+        stop.set()
+        busy_probe = await prober
+
+        rest = await load(
+            "rasa REST /webhooks/rest/webhook",
+            rest_sender(session, rasa_url),
+            args.messages,
+            args.conversations,
+        )
+
+    headers = ["path", "msgs", "errors", "seconds", "msg/s", "p50 ms", "p95 ms", "p99 ms"]
+    print()
+    print(
+        f"{args.messages} messages over {args.conversations} concurrent conversations, "
+        "same model, same run"
+    )
+    print(table(headers, [gateway.row(), rest.row()]))
+    gq, rq = quantiles(gateway.latencies), quantiles(rest.latencies)
+    g_rate = len(gateway.latencies) / gateway.seconds
+    r_rate = len(rest.latencies) / rest.seconds
+    print()
+    print(
+        table(
+            ["ratio gateway / rasa REST", "throughput", "p50", "p95", "p99"],
+            [
+                [
+                    "",
+                    f"{g_rate / r_rate:.2f}x",
+                    f"{gq[50] / rq[50]:.2f}x",
+                    f"{gq[95] / rq[95]:.2f}x",
+                    f"{gq[99] / rq[99]:.2f}x",
+                ]
+            ],
+        )
+    )
+    pq = quantiles(busy_probe)
+    print()
+    print(
+        f"gateway GET /livez while the bot is busy: {len(busy_probe)} probes, "
+        f"p50 {pq[50]:.1f} ms, p99 {pq[99]:.1f} ms, max {max(busy_probe):.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--conversations", type=int, default=50)
+    args = parser.parse_args()
+
+    model = ensure_model(ModelInputs(ROOT), ROOT / "models")
+    with tempfile.TemporaryDirectory(prefix="loket-bench-") as tmp:
+        data = Path(tmp)
+        credentials = data / "credentials.yml"
+        credentials.write_text((ROOT / "bot" / "credentials.yml").read_text() + "\nrest:\n")
+        token = "bench-token"
+        base = Settings(
+            data_dir=data, rasa_port=free_port(), actions_port=free_port(), rasa_token=token
+        )
+        stack = Stack(base, model, credentials=credentials)
+        settings = stack.start()
+        port = free_port()
+        gateway = ChildProcess(
+            "gateway",
+            [sys.executable, "-m", "bot.cli", "run"],
+            log_path=data / "log" / "gateway.log",
+            ready=http_ok(f"http://127.0.0.1:{port}/livez"),
+            env={
+                **os.environ,
+                "REDIS_URL": settings.redis_url or "",
+                "LOKET_RASA_URL": settings.rasa_url or "",
+                "LOKET_ACTIONS_URL": settings.actions_url or "",
+                "LOKET_RASA_TOKEN": token,
+                "LOKET_PORT": str(port),
+                "LOKET_LOG_LEVEL": "WARNING",
+            },
+            cwd=ROOT,
+        )
+        try:
+            gateway.start(timeout=60)
+            asyncio.run(run(args, f"http://127.0.0.1:{port}", settings.rasa_url or ""))
+            rasa_pid = stack.pid("rasa server")
+            print(
+                f"RSS after the run: gateway {rss_mb(gateway.pid)} MB, "
+                f"rasa server {rss_mb(rasa_pid)} MB"
+            )
+        finally:
+            gateway.stop()
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
