@@ -82,6 +82,7 @@ def quantiles(values: list[float]) -> dict[int, float]:
 
 async def load(
     name: str,
+    prefix: str,
     send: Send,
     messages: int,
     conversations: int,
@@ -97,7 +98,7 @@ async def load(
         )
         for text in texts:
             start = time.perf_counter()
-            ok = await send(f"{name}-{n}", text)
+            ok = await send(f"{prefix}{n}", text)
             latencies.append((time.perf_counter() - start) * 1000)
             errors += 0 if ok else 1
 
@@ -106,13 +107,24 @@ async def load(
     return Result(name, latencies, time.perf_counter() - start, errors)
 
 
+FIRST_ERROR: list[str] = []
+
+
+def _failed(detail: str) -> bool:
+    if not FIRST_ERROR:
+        FIRST_ERROR.append(detail)
+    return False
+
+
 def gateway_sender(session: aiohttp.ClientSession, base: str) -> Send:
     async def send(chat: str, text: str) -> bool:
         async with session.post(
             f"{base}/chat/api/messages", json={"chat_id": chat, "text": text}
         ) as resp:
             body = await resp.json()
-            return resp.status == 200 and bool(body["replies"])
+            if resp.status != 200 or not body.get("replies"):
+                return _failed(f"gateway {resp.status}: {body}")
+            return True
 
     return send
 
@@ -123,7 +135,9 @@ def rest_sender(session: aiohttp.ClientSession, base: str) -> Send:
             f"{base}/webhooks/rest/webhook", json={"sender": f"rest:{chat}", "message": text}
         ) as resp:
             body = await resp.json()
-            return resp.status == 200 and bool(body)
+            if resp.status != 200 or not body:
+                return _failed(f"rasa REST {resp.status}: {body}")
+            return True
 
     return send
 
@@ -177,6 +191,7 @@ async def run(args: argparse.Namespace, gateway_url: str, rasa_url: str) -> None
         prober = asyncio.create_task(probe(session, f"{gateway_url}/livez", stop))
         gateway = await load(
             "gateway /chat/api/messages",
+            "g",
             gateway_sender(session, gateway_url),
             args.messages,
             args.conversations,
@@ -186,6 +201,7 @@ async def run(args: argparse.Namespace, gateway_url: str, rasa_url: str) -> None
 
         rest = await load(
             "rasa REST /webhooks/rest/webhook",
+            "r",
             rest_sender(session, rasa_url),
             args.messages,
             args.conversations,
@@ -216,6 +232,8 @@ async def run(args: argparse.Namespace, gateway_url: str, rasa_url: str) -> None
             ],
         )
     )
+    if FIRST_ERROR:
+        print(f"\nfirst error: {FIRST_ERROR[0]}")
     pq = quantiles(busy_probe)
     print()
     print(
