@@ -1,5 +1,38 @@
 """Rasa custom actions (rasa_sdk). They import nothing of Loket's other packages."""
 
+from actions.bill import ActionCheckBill, ValidateBillForm
+from actions.complaint import (
+    ActionCheckComplaint,
+    ActionOpenComplaint,
+    ValidateComplaintForm,
+    ValidateTicketForm,
+)
+from actions.conversation import ActionCancelForm, ActionRequestHuman
+from actions.rephrase import ActionRephrase
 from actions.slots import ValidateSlotMappings
+from actions.token import (
+    ActionAskAmount,
+    ActionAskConfirmPurchase,
+    ActionBuyToken,
+    ValidateBuyTokenForm,
+)
+from actions.transaction import ActionCheckTransaction, ValidateTransactionForm
 
-__all__ = ["ValidateSlotMappings"]
+__all__ = [
+    "ActionAskAmount",
+    "ActionAskConfirmPurchase",
+    "ActionBuyToken",
+    "ActionCancelForm",
+    "ActionCheckBill",
+    "ActionCheckComplaint",
+    "ActionCheckTransaction",
+    "ActionOpenComplaint",
+    "ActionRephrase",
+    "ActionRequestHuman",
+    "ValidateBillForm",
+    "ValidateBuyTokenForm",
+    "ValidateComplaintForm",
+    "ValidateSlotMappings",
+    "ValidateTicketForm",
+    "ValidateTransactionForm",
+]

@@ -15,6 +15,16 @@ from actions import language
 class ValidateSlotMappings(ValidationAction):
     """Rasa's `action_validate_slot_mappings`: runs on every user turn."""
 
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # Only the language is ours to fill on every turn; the forms validate the rest.
+        return ["language"]
+
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

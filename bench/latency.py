@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,13 +24,9 @@ from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.processes import ChildProcess, free_port, http_ok  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.stack import Stack  # noqa: E402
-from bot.training import ModelInputs, ensure_model  # noqa: E402
+from harness import rss_mb, running, table
 
 Send = Callable[[str, str], Awaitable[bool]]
 
@@ -154,30 +148,6 @@ async def probe(session: aiohttp.ClientSession, url: str, stop: asyncio.Event) -
     return samples
 
 
-def rss_mb(pid: int | None) -> str:
-    if pid is None:
-        return "-"
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return f"{int(line.split()[1]) / 1024:.0f}"
-    except OSError:
-        pass
-    return "-"
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
-
-
 async def run(args: argparse.Namespace, gateway_url: str, rasa_url: str) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -247,46 +217,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--conversations", type=int, default=50)
     args = parser.parse_args()
-
-    model = ensure_model(ModelInputs(ROOT), ROOT / "models")
-    with tempfile.TemporaryDirectory(prefix="loket-bench-") as tmp:
-        data = Path(tmp)
-        credentials = data / "credentials.yml"
-        credentials.write_text((ROOT / "bot" / "credentials.yml").read_text() + "\nrest:\n")
-        token = "bench-token"
-        base = Settings(
-            data_dir=data, rasa_port=free_port(), actions_port=free_port(), rasa_token=token
+    with running(rest_channel=True) as loket:
+        asyncio.run(run(args, loket.gateway_url, loket.settings.rasa_url or ""))
+        print(
+            f"RSS after the run: gateway {rss_mb(loket.gateway.pid)} MB, "
+            f"rasa server {rss_mb(loket.stack.pid('rasa server'))} MB"
         )
-        stack = Stack(base, model, credentials=credentials)
-        settings = stack.start()
-        port = free_port()
-        gateway = ChildProcess(
-            "gateway",
-            [sys.executable, "-m", "bot.cli", "run"],
-            log_path=data / "log" / "gateway.log",
-            ready=http_ok(f"http://127.0.0.1:{port}/livez"),
-            env={
-                **os.environ,
-                "REDIS_URL": settings.redis_url or "",
-                "LOKET_RASA_URL": settings.rasa_url or "",
-                "LOKET_ACTIONS_URL": settings.actions_url or "",
-                "LOKET_RASA_TOKEN": token,
-                "LOKET_PORT": str(port),
-                "LOKET_LOG_LEVEL": "WARNING",
-            },
-            cwd=ROOT,
-        )
-        try:
-            gateway.start(timeout=60)
-            asyncio.run(run(args, f"http://127.0.0.1:{port}", settings.rasa_url or ""))
-            rasa_pid = stack.pid("rasa server")
-            print(
-                f"RSS after the run: gateway {rss_mb(gateway.pid)} MB, "
-                f"rasa server {rss_mb(rasa_pid)} MB"
-            )
-        finally:
-            gateway.stop()
-            stack.stop()
 
 
 if __name__ == "__main__":

@@ -11,12 +11,15 @@ from aiohttp import web
 
 from bot import health
 from bot.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
+from bot.hours import ServiceHours
 from bot.messages import ConversationKey, Inbound, Turn
 from bot.rasa_client import RasaClient
-from bot.router import Router
+from bot.router import Router, Team
 from bot.settings import Settings, redact_url
 from channels import webchat
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript
+from handoff.availability import Presence
+from handoff.handoffs import Handoffs
 from handoff.store import Store
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 ROUTER = web.AppKey("router", Router)
 TRANSCRIPT = web.AppKey("transcript", Transcript)
+HANDOFFS = web.AppKey("handoffs", Handoffs)
 
 CUSTOMER_VISIBLE = (Role.CUSTOMER, Role.BOT, Role.AGENT)
 
@@ -89,7 +93,12 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[SESSION] = session
         app[RASA] = rasa
         app[TRANSCRIPT] = transcript
-        app[ROUTER] = Router(Conversations(store), transcript, rasa, timeout=settings.bot_timeout)
+        handoffs = Handoffs(store)
+        team = Team(ServiceHours.parse(settings.service_hours, settings.timezone), Presence(store))
+        app[HANDOFFS] = handoffs
+        app[ROUTER] = Router(
+            Conversations(store), transcript, handoffs, rasa, team, timeout=settings.bot_timeout
+        )
         yield
         await session.close()
         await store.close()

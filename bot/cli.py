@@ -1,13 +1,17 @@
-"""The `loket` command: run everything, train the model."""
+"""The `loket` command: run everything, train the model, poke the sandbox provider."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -94,6 +98,46 @@ def cmd_train(args: argparse.Namespace) -> None:
     ensure_model(ModelInputs(PROJECT_ROOT), settings.models_dir, force=args.force)
 
 
+def _provider_url(settings: Settings) -> str:
+    return settings.provider_url or f"http://127.0.0.1:{settings.provider_port}"
+
+
+def cmd_sandbox_pay(args: argparse.Namespace) -> None:
+    """Pretend the customer paid an order, as the bank would tell the sandbox provider."""
+    base = _provider_url(_settings())
+    ref = args.ref.strip().upper()
+    request = urllib.request.Request(
+        f"{base}/transactions/{urllib.parse.quote(ref, safe='')}/pay", data=b"", method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            answer = json.load(resp)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            error = _error_text(exc.read())
+        raise LoketError(f"the sandbox provider refused {ref}: {error}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise LoketError(
+            f"cannot reach the sandbox provider at {base} ({exc}); start it with `loket run` "
+            "or set LOKET_PROVIDER_URL"
+        ) from None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise LoketError(f"{base} did not answer like the sandbox provider; check its URL")
+    print(f"{answer.get('ref', ref)}: {answer.get('status')}")
+    if answer.get("token"):
+        print(f"token: {answer['token']}")
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        answer = json.loads(body)
+        return f"{answer['error']} ({answer['code']})"
+    except (ValueError, KeyError, TypeError):
+        return body.decode(errors="replace")[:200] or "no details"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loket", description="Loket: a customer-service bot that hands over to people."
@@ -106,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if the model is current")
     train.set_defaults(func=cmd_train)
+    sandbox = sub.add_parser("sandbox", help="act on the sandbox provider's demo data")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
+    pay = sandbox_sub.add_parser(
+        "pay", help="mark a token order as paid (the token is issued at once)"
+    )
+    pay.add_argument("ref", help="the transaction reference, e.g. TRXAB12CD34")
+    pay.set_defaults(func=cmd_sandbox_pay)
     return parser
 
 

@@ -98,6 +98,14 @@ class Understanding:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffSignal:
+    """The bot asks for a person: `reason` is one of the handoff reason codes."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     """The bot's answer to one inbound message: replies plus the parse behind them."""
 
@@ -106,6 +114,8 @@ class Turn:
     slots: Mapping[str, Any] = field(default_factory=dict)
     latest_action: str | None = None
     paused: bool = False
+    handoff: HandoffSignal | None = None
+    actions: tuple[str, ...] = ()  # what the bot did with the message, in order
 
 
 def clean_text(raw: object, *, limit: int = MAX_TEXT_CHARS) -> str:

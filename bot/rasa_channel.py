@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -79,7 +80,15 @@ def _turn(messages: Any, tracker: Any) -> dict[str, Any]:
     slots: dict[str, Any] = {}
     latest_action = None
     paused = False
+    actions = []
     if tracker is not None:
+        # The actions this message set off: what the bot actually did with it.
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, ActionExecuted) and event.action_name != "action_listen":
+                actions.append(event.action_name)
+        actions.reverse()
         latest = tracker.latest_message
         if latest is not None:
             data = latest.parse_data or {}
@@ -100,4 +109,5 @@ def _turn(messages: Any, tracker: Any) -> dict[str, Any]:
         "slots": slots,
         "latest_action": latest_action,
         "paused": paused,
+        "actions": actions,
     }

@@ -14,6 +14,7 @@ from bot.messages import (
     Button,
     ConversationKey,
     Entity,
+    HandoffSignal,
     Inbound,
     IntentScore,
     Outbound,
@@ -24,6 +25,7 @@ from bot.messages import (
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Loket-Token"
+HANDOFF_KEY = "loket_handoff"  # set by actions/replies.py; a contract with the actions
 
 
 def _score(raw: Mapping[str, Any]) -> IntentScore | None:
@@ -36,7 +38,14 @@ def _score(raw: Mapping[str, Any]) -> IntentScore | None:
 def turn_from_rasa(conversation: ConversationKey, data: Mapping[str, Any]) -> Turn:
     """Convert the loket channel's JSON answer into a Turn (pure; tested on its own)."""
     replies = []
+    handoff = None
     for message in data.get("messages") or []:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get(HANDOFF_KEY), dict):
+            signal = custom[HANDOFF_KEY]
+            handoff = HandoffSignal(str(signal.get("reason") or "unknown"),
+                                    str(signal.get("detail") or ""))  # fmt: skip
+            continue
         text = message.get("text") or ""
         buttons = tuple(
             Button(str(b.get("title", "")), str(b.get("payload", "")))
@@ -59,6 +68,8 @@ def turn_from_rasa(conversation: ConversationKey, data: Mapping[str, Any]) -> Tu
         slots=dict(data.get("slots") or {}),
         latest_action=data.get("latest_action"),
         paused=bool(data.get("paused")),
+        handoff=handoff,
+        actions=tuple(str(a) for a in data.get("actions") or []),
     )
 
 
@@ -69,6 +80,7 @@ class RasaClient:
         self, session: aiohttp.ClientSession, base_url: str, token: str, timeout: float
     ) -> None:
         self._session = session
+        self._base_url = base_url
         self._url = f"{base_url}/webhooks/loket/webhook"
         self._status_url = f"{base_url}/status"
         self._token = token
@@ -92,6 +104,24 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
         return turn_from_rasa(inbound.conversation, data)
+
+    async def pause(self, conversation: ConversationKey) -> None:
+        """Pause Rasa's tracker: even a message that reached Rasa directly gets no answer."""
+        await self._append_event(conversation, {"event": "pause"})
+
+    async def resume(self, conversation: ConversationKey) -> None:
+        await self._append_event(conversation, {"event": "resume"})
+
+    async def _append_event(self, conversation: ConversationKey, event: dict[str, Any]) -> None:
+        url = f"{self._base_url}/conversations/{conversation.id}/tracker/events"
+        try:
+            async with self._session.post(
+                url, json=event, params={"token": self._token}, timeout=self._timeout
+            ) as resp:
+                if resp.status != 200:
+                    raise BotUnavailable(f"Rasa answered {resp.status} to {event['event']}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
 
     async def status(self) -> dict[str, Any]:
         """Rasa's /status (model file, model id); raises BotUnavailable when it is down."""

@@ -1,30 +1,83 @@
-"""The router: every inbound message goes through here, is recorded, and reaches the bot."""
+"""The router: every inbound message goes through here, is recorded, and reaches the bot.
+
+Unless a person owns the conversation: then the bot is never asked (and Rasa's tracker is
+paused too), the message goes to the agents' inbox, and nothing automatic is sent back.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Protocol
 
+from bot import notices
 from bot.errors import BotUnavailable
-from bot.messages import Inbound, Turn
+from bot.hours import ServiceHours
+from bot.messages import (
+    ConversationKey,
+    HandoffSignal,
+    Inbound,
+    Outbound,
+    Turn,
+    Understanding,
+)
+from bot.policy import Memory, Reason, judge
 from handoff import Conversations, Entry, Role, Transcript
+from handoff.availability import Presence
+from handoff.handoffs import Handoffs, Outcome, State
+from handoff.status import WITH_PEOPLE, Status
+from handoff.summary import summarize
 
 log = logging.getLogger(__name__)
+
+# What agents read in the transcript when the bot hands over.
+REASON_NOTES = {
+    Reason.NOT_UNDERSTOOD: "the bot did not understand twice in a row",
+    Reason.ASKED_FOR_HUMAN: "the customer asked for a person",
+    Reason.FRUSTRATED: "the customer is frustrated with the bot",
+    Reason.LOOPING: "the bot was going in circles",
+    Reason.BACKEND_FAILURE: "the utility's system could not be reached",
+    Reason.BOT_UNAVAILABLE: "the bot could not be reached",
+}
 
 
 class Bot(Protocol):
     async def send(self, inbound: Inbound) -> Turn: ...
+    async def pause(self, conversation: ConversationKey) -> None: ...
+    async def resume(self, conversation: ConversationKey) -> None: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """Who can take over, and when."""
+
+    hours: ServiceHours
+    presence: Presence
+    clock: Callable[[], datetime] = field(default=_utc_now)
 
 
 class Router:
-    """Records each message in the transcript, asks the bot, records and returns its replies."""
-
     def __init__(
-        self, conversations: Conversations, transcript: Transcript, bot: Bot, *, timeout: float
+        self,
+        conversations: Conversations,
+        transcript: Transcript,
+        handoffs: Handoffs,
+        bot: Bot,
+        team: Team,
+        *,
+        timeout: float,
     ) -> None:
         self._conversations = conversations
         self._transcript = transcript
+        self._handoffs = handoffs
         self._bot = bot
+        self._team = team
         self._timeout = timeout
 
     async def handle(self, inbound: Inbound) -> Turn:
@@ -33,33 +86,32 @@ class Router:
         async with self._conversations.turn(
             conversation, ttl=self._timeout + 5, wait=self._timeout + 5
         ):
+            state = await self._handoffs.state(conversation)
             meta = {"message_id": inbound.message_id} if inbound.message_id else {}
             await self._transcript.append(
                 conversation,
                 [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
             )
+            if state.status in WITH_PEOPLE:
+                return await self._with_people(inbound, state)
             try:
+                if state.rasa_paused:  # handed back while Rasa could not be told
+                    await self._resume(conversation)
                 turn = await self._bot.send(inbound)
             except BotUnavailable as exc:
                 log.warning("%s: bot unavailable: %s", conversation.id, exc)
-                await self._transcript.append(
-                    conversation, [Entry(Role.SYSTEM, "The bot could not be reached.")]
+                silent = Turn(replies=(), understanding=Understanding(None))
+                signal = HandoffSignal(Reason.BOT_UNAVAILABLE, str(exc)[:200])
+                return await self._hand_over(inbound, silent, signal, state.language, failed=0)
+            verdict = judge(inbound, turn, Memory.from_json(state.memory))
+            language = str(turn.slots.get("language") or state.language)
+            if verdict.handoff is not None:
+                return await self._hand_over(
+                    inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
                 )
-                raise
+            await self._record_replies(conversation, turn, turn.replies)
+            await self._handoffs.remember(conversation, verdict.memory.to_json(), language)
             intent = turn.understanding.intent
-            await self._transcript.append(
-                conversation,
-                [
-                    Entry(
-                        Role.BOT,
-                        reply.text,
-                        buttons=reply.buttons,
-                        intent=intent.name if intent else None,
-                        confidence=intent.confidence if intent else None,
-                    )
-                    for reply in turn.replies
-                ],
-            )
             log.info(
                 "%s: intent=%s confidence=%.2f replies=%d",
                 conversation.id,
@@ -68,3 +120,102 @@ class Router:
                 len(turn.replies),
             )
             return turn
+
+    async def hand_back(self, conversation: ConversationKey, by: str) -> Outcome:
+        """Give the conversation back to the bot; Rasa resumes with its context."""
+        outcome = await self._handoffs.hand_back(conversation, by)
+        try:
+            await self._resume(conversation)
+        except BotUnavailable as exc:
+            # The next message resumes it: the router, not Rasa, decides who answers.
+            log.warning("%s: could not resume Rasa yet: %s", conversation.id, exc)
+        return outcome
+
+    async def _resume(self, conversation: ConversationKey) -> None:
+        await self._bot.resume(conversation)
+        await self._handoffs.mark_rasa_paused(conversation, False)
+
+    async def _with_people(self, inbound: Inbound, state: State) -> Turn:
+        conversation = inbound.conversation
+        if inbound.payload == notices.BACK_TO_BOT and state.status is Status.WAITING:
+            await self.hand_back(conversation, by="the customer")
+            reply = Outbound(conversation, notices.resumed(state.language))
+            await self._transcript.append(conversation, [Entry(Role.BOT, reply.text)])
+            return Turn(replies=(reply,), understanding=Understanding(None))
+        log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
+        await self._handoffs.customer_wrote(conversation)
+        return Turn(replies=(), understanding=Understanding(None), paused=True)
+
+    async def _hand_over(
+        self, inbound: Inbound, turn: Turn, signal: HandoffSignal, language: str, *, failed: int
+    ) -> Turn:
+        conversation = inbound.conversation
+        # An action that asked for the handoff already said why; inferred ones replace the
+        # bot's answer, which is exactly what must not reach the customer again.
+        kept = turn.replies if turn.handoff is not None else ()
+        await self._record_replies(conversation, turn, kept)
+        summary = summarize(
+            await self._transcript.read(conversation),
+            slots=turn.slots,
+            last_action=turn.latest_action,
+            failed_turns=failed,
+        )
+        reason = Reason(signal.reason) if signal.reason in Reason._value2member_map_ else None
+        note = f"Handed over: {REASON_NOTES[reason] if reason else signal.reason}"
+        outcome = await self._handoffs.request(
+            conversation,
+            reason=signal.reason,
+            detail=signal.detail,
+            language=language,
+            summary=summary,
+            note=note,
+        )
+        now = self._team.clock()
+        online = bool(await self._team.presence.online(int(now.timestamp() * 1000)))
+        text, buttons = notices.handoff_notice(
+            signal.reason,
+            language,
+            position=outcome.position,
+            open_now=self._team.hours.is_open(now),
+            online=online,
+            hours=self._team.hours.describe(language),
+        )
+        notice = Outbound(conversation, text, buttons)
+        await self._transcript.append(
+            conversation,
+            [Entry(Role.BOT, text, buttons=buttons, meta={"handoff": signal.reason})],
+        )
+        await self._handoffs.remember(conversation, Memory().to_json(), language)
+        if signal.reason != Reason.BOT_UNAVAILABLE:
+            try:
+                await self._bot.pause(conversation)
+                await self._handoffs.mark_rasa_paused(conversation, True)
+            except BotUnavailable as exc:
+                log.warning("%s: could not pause Rasa: %s", conversation.id, exc)
+        log.info("%s: handed over (%s), queue position %d", conversation.id, signal.reason,
+                 outcome.position)  # fmt: skip
+        return Turn(
+            replies=(*kept, notice),
+            understanding=turn.understanding,
+            slots=turn.slots,
+            latest_action=turn.latest_action,
+            handoff=signal,
+        )
+
+    async def _record_replies(
+        self, conversation: ConversationKey, turn: Turn, replies: tuple[Outbound, ...]
+    ) -> None:
+        intent = turn.understanding.intent
+        await self._transcript.append(
+            conversation,
+            [
+                Entry(
+                    Role.BOT,
+                    reply.text,
+                    buttons=reply.buttons,
+                    intent=intent.name if intent else None,
+                    confidence=intent.confidence if intent else None,
+                )
+                for reply in replies
+            ],
+        )

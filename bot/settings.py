@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.hours import ServiceHours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +36,19 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     if not parts.scheme or not parts.netloc:
         raise ConfigError(f"{name} must be a full URL such as http://host:port, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be seconds, got {raw!r}") from None
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:
@@ -70,8 +85,13 @@ class Settings:
     rasa_port: int = 5005
     actions_url: str | None = None
     actions_port: int = 5055
+    provider_url: str | None = None
+    provider_port: int = 5056
+    sandbox_pay_delay: float = 20.0
     rasa_token: str = ""
     bot_timeout: float = 30.0
+    service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
+    timezone: str = "Asia/Jakarta"
     log_level: str = "INFO"
 
     @classmethod
@@ -86,6 +106,16 @@ class Settings:
         if not 1 <= bot_timeout < 60:
             # Rasa's conversation lock lives 60 s; a turn must finish well inside it.
             raise ConfigError("LOKET_BOT_TIMEOUT must be at least 1 and below 60 seconds")
+        hours = env.get("LOKET_SERVICE_HOURS", "").strip() or "mon-sat 08:00-20:00"
+        zone = env.get("LOKET_TIMEZONE", "").strip() or "Asia/Jakarta"
+        try:
+            ServiceHours.parse(hours, zone)
+        except ValueError as exc:
+            raise ConfigError(f"LOKET_SERVICE_HOURS: {exc}") from None
+        except (ZoneInfoNotFoundError, KeyError):
+            raise ConfigError(
+                f"LOKET_TIMEZONE must be a time zone like Asia/Jakarta, got {zone!r}"
+            ) from None
         return cls(
             redis_url=_redis_url(env),
             host=env.get("LOKET_HOST", "").strip() or "127.0.0.1",
@@ -96,7 +126,12 @@ class Settings:
             rasa_port=_port(env, "LOKET_RASA_PORT", 5005),
             actions_url=_url(env, "LOKET_ACTIONS_URL"),
             actions_port=_port(env, "LOKET_ACTIONS_PORT", 5055),
+            provider_url=_url(env, "LOKET_PROVIDER_URL"),
+            provider_port=_port(env, "LOKET_PROVIDER_PORT", 5056),
+            sandbox_pay_delay=_seconds(env, "LOKET_SANDBOX_PAY_DELAY", 20.0),
             rasa_token=env.get("LOKET_RASA_TOKEN", "").strip() or secrets.token_urlsafe(24),
             bot_timeout=bot_timeout,
+            service_hours=hours,
+            timezone=zone,
             log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
         )

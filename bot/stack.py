@@ -1,4 +1,5 @@
-"""The processes behind the gateway: embedded Redis, the action server and the Rasa server.
+"""The processes behind the gateway: embedded Redis, the sandbox provider, the action server
+and the Rasa server.
 
 Each is started only when its URL is not configured; the stack stops what it started, in
 reverse order. Used by `loket run`, the test suite and the benchmarks alike.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -68,6 +70,22 @@ class Stack:
                 redis_url = self._redis.url
                 s = dataclasses.replace(s, redis_url=redis_url)
                 log.info("embedded Redis on %s (data in %s)", redis_url, s.data_dir / "redis")
+            if s.provider_url is None:
+                port = s.provider_port or free_port()
+                sandbox = ChildProcess(
+                    "sandbox provider",
+                    [
+                        sys.executable, "-m", "bot.sandbox", "--port", str(port),
+                        "--pay-delay", str(s.sandbox_pay_delay),
+                    ],
+                    log_path=logs / "sandbox.log",
+                    ready=http_ok(f"http://127.0.0.1:{port}/health"),
+                    # The Redis URL goes in the environment: a password stays out of `ps`.
+                    env={**os.environ, "REDIS_URL": redis_url},
+                    cwd=self._root,
+                )  # fmt: skip
+                self._start(sandbox, timeout=30)
+                s = dataclasses.replace(s, provider_url=f"http://127.0.0.1:{port}")
             if s.actions_url is None:
                 port = s.actions_port or free_port()
                 actions = ChildProcess(
@@ -75,7 +93,9 @@ class Stack:
                     [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
                     log_path=logs / "actions.log",
                     ready=http_ok(f"http://127.0.0.1:{port}/health"),
-                    env=rasa_env({"SANIC_HOST": "127.0.0.1"}),
+                    env=rasa_env(
+                        {"SANIC_HOST": "127.0.0.1", "LOKET_PROVIDER_URL": s.provider_url or ""}
+                    ),
                     cwd=self._root,
                 )
                 self._start(actions, timeout=120)
@@ -120,9 +140,13 @@ class Stack:
         child.start(timeout=timeout)
         self._children.append(child)
 
+    def child(self, name: str) -> ChildProcess | None:
+        """A child this stack started, by its name ("rasa server", "sandbox provider"...)."""
+        return next((c for c in self._children if c.name == name), None)
+
     def pid(self, name: str) -> int | None:
-        """The process id of a child this stack started, by its name."""
-        return next((c.pid for c in self._children if c.name == name), None)
+        child = self.child(name)
+        return child.pid if child else None
 
     def stop(self) -> None:
         while self._children:

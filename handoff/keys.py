@@ -13,7 +13,8 @@ RASA_PREFIX = f"loket{VERSION}"
 
 
 def conversation(conversation_id: str) -> str:
-    """Hash: channel, chat_id, created_at, last_inbound_at (ms since epoch)."""
+    """Hash: channel, chat_id, created_at; status, assignee and the open handoff (handoff_id,
+    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory."""
     return f"{PREFIX}:conv:{{{conversation_id}}}"
 
 
@@ -30,3 +31,65 @@ def turn_lock(conversation_id: str) -> str:
 def conversations_by_activity() -> str:
     """Sorted set: conversation id scored by its last activity (ms since epoch)."""
     return f"{PREFIX}:conversations"
+
+
+def queue() -> str:
+    """Sorted set: conversations waiting for an agent, scored by handoff time (oldest first)."""
+    return f"{PREFIX}:queue"
+
+
+def inbox_events() -> str:
+    """Stream (capped ~10k): handoffs, customer messages and transitions, for live inboxes."""
+    return f"{PREFIX}:inbox:events"
+
+
+def agents_online() -> str:
+    """Sorted set: agent name scored by their last heartbeat (ms since epoch)."""
+    return f"{PREFIX}:agents:online"
+
+
+# --- sandbox provider (bot/sandbox) ----------------------------------------------------------
+# The demo utility's own data, not Loket's state; a deployment with a real provider API never
+# writes these. `{sandbox}` is a Redis Cluster hash tag: the sandbox is small, and keeping all
+# of it in one slot lets one Lua script touch any of its keys.
+SANDBOX = f"{PREFIX}:{{sandbox}}"
+
+
+def sandbox_customer(customer_id: str) -> str:
+    """Hash: meter_number, customer_id, name, tariff, power_va, kind, area."""
+    return f"{SANDBOX}:customer:{customer_id}"
+
+
+def sandbox_meters() -> str:
+    """Hash: 11-digit meter number -> 12-digit customer id."""
+    return f"{SANDBOX}:meters"
+
+
+def sandbox_bill(customer_id: str) -> str:
+    """Hash: the postpaid customer's current bill (period, amount_due, due_date, status)."""
+    return f"{SANDBOX}:bill:{customer_id}"
+
+
+def sandbox_transaction(ref: str) -> str:
+    """Hash: one token order (amounts, status, virtual account, token; times in ms)."""
+    return f"{SANDBOX}:txn:{ref}"
+
+
+def sandbox_transactions(meter_number: str) -> str:
+    """Sorted set: a meter's transaction refs, scored by created_at (ms since epoch)."""
+    return f"{SANDBOX}:meter:{meter_number}:txns"
+
+
+def sandbox_ticket(ticket_id: str) -> str:
+    """Hash: one complaint ticket (category, description, area, status, note; times in ms)."""
+    return f"{SANDBOX}:ticket:{ticket_id}"
+
+
+def sandbox_outages() -> str:
+    """Hash: outage id -> JSON {area, cause, started_at, estimated_restore} (ms)."""
+    return f"{SANDBOX}:outages"
+
+
+def sandbox_seeded() -> str:
+    """String: set once the demo data is written; missing (e.g. after FLUSHALL) means seed again."""
+    return f"{SANDBOX}:seeded"

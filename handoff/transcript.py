@@ -90,6 +90,8 @@ class Transcript:
 
     async def append(self, conversation: ConversationKey, entries: Sequence[Entry]) -> list[str]:
         """Append entries atomically (one MULTI) and return their stream ids."""
+        if not entries:
+            return []
         ts = now_ms()
         cid = conversation.id
         async with self._store.guard():

@@ -54,12 +54,14 @@ def model() -> Path:
 def stack_settings(
     redis_server: EmbeddedRedis, model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    """Action server and Rasa server started once, on free ports, against the test Redis."""
+    """Sandbox provider, action server and Rasa server started once, on free ports, against
+    the test Redis (the sandbox seeds its demo data again after each test's flush)."""
     base = Settings(
         redis_url=redis_server.url,
         data_dir=tmp_path_factory.mktemp("var"),
         rasa_port=0,
         actions_port=0,
+        provider_port=0,
         rasa_token="test-token",
         bot_timeout=20,
     )

@@ -17,6 +17,9 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.errors import ConfigError
 from bot.processes import free_port
 from bot.settings import Settings
+from handoff import Transcript
+from handoff.store import Store
+from tests.builders import make_key
 
 pytestmark = pytest.mark.rasa
 
@@ -41,8 +44,8 @@ async def test_greeting_round_trip_in_indonesian(client: TestClient) -> None:
 
 
 async def test_replies_follow_the_customers_language(client: TestClient) -> None:
-    assert "To buy a prepaid token" in (await say(client, "how do I buy an electricity token"))[0]
-    assert "Untuk beli token" in (await say(client, "gmn cara beli token listrik"))[0]
+    assert "meter number" in (await say(client, "how do I buy an electricity token"))[0]
+    assert "Nomor meter" in (await say(client, "gmn cara beli token listrik", "c2"))[0]
 
 
 async def test_transcript_records_both_sides_with_intent(
@@ -53,10 +56,6 @@ async def test_transcript_records_both_sides_with_intent(
     assert [m["role"] for m in lines] == ["customer", "bot"]
     assert lines[0]["text"] == "mau beli token"
     # Intent and confidence are kept for agents, not shown to the customer.
-    from handoff import Transcript
-    from handoff.store import Store
-    from tests.builders import make_key
-
     store = Store.from_url(settings.redis_url or "")
     entries = await Transcript(store).read(make_key("c1"))
     await store.close()
@@ -119,6 +118,17 @@ async def test_garbage_text_gets_a_polite_reply_not_an_error(client: TestClient)
     replies = await say(client, "\u0000ä½ å¥½ ¤¤¤ ¿¿¿ \u202e zxqv")
     assert replies and replies[0]
     assert len(await history(client)) == 2
+
+
+@pytest.mark.parametrize("text", ["asdkjh qwe zzz", "cuaca besok gimana", "tell me a joke"])
+async def test_off_topic_is_not_mistaken_for_a_request(
+    client: TestClient, settings: Settings, text: str
+) -> None:
+    await say(client, text)
+    store = Store.from_url(settings.redis_url or "")
+    entries = await Transcript(store).read(make_key("c1"))
+    await store.close()
+    assert entries[-1].intent in ("out_of_scope", "nlu_fallback")
 
 
 async def test_bad_cursor_is_a_400(client: TestClient) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.errors import BadMessage, MessageTooLong
-from bot.messages import MAX_TEXT_CHARS, Button, ConversationKey, clean_text
+from bot.messages import MAX_TEXT_CHARS, Button, ConversationKey, HandoffSignal, clean_text
 from bot.rasa_client import turn_from_rasa
 from channels.webchat import inbound_from_body
 from tests.builders import make_key, rasa_answer
@@ -89,6 +89,16 @@ def test_rasa_answer_becomes_a_turn() -> None:
     assert turn.understanding.intent.confidence == pytest.approx(0.93)
     assert [s.name for s in turn.understanding.ranking] == ["greet", "goodbye"]
     assert turn.slots == {"language": "id"}
+
+
+def test_handoff_signal_is_lifted_out_of_the_replies() -> None:
+    data = rasa_answer("Maaf, sistem kami sedang tidak bisa dihubungi.")
+    data["messages"].append(  # type: ignore[attr-defined]
+        {"custom": {"loket_handoff": {"reason": "backend_failure", "detail": "timeout"}}}
+    )
+    turn = turn_from_rasa(make_key(), data)
+    assert [r.text for r in turn.replies] == ["Maaf, sistem kami sedang tidak bisa dihubungi."]
+    assert turn.handoff == HandoffSignal("backend_failure", "timeout")
 
 
 def test_rasa_answer_without_parse_is_a_turn_without_intent() -> None:

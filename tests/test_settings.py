@@ -14,6 +14,20 @@ def test_defaults_need_no_configuration() -> None:
     assert s.port == 8080
     assert s.rasa_url is None and s.actions_url is None  # started by Loket
     assert len(s.rasa_token) >= 24
+    assert s.provider_url is None and s.provider_port == 5056  # the sandbox, started by Loket
+    assert s.sandbox_pay_delay == 20
+
+
+def test_provider_values_are_read() -> None:
+    s = Settings.from_env(
+        {
+            "LOKET_PROVIDER_URL": "https://provider.example/api/",
+            "LOKET_PROVIDER_PORT": "6000",
+            "LOKET_SANDBOX_PAY_DELAY": "0",
+        }
+    )
+    assert (s.provider_url, s.provider_port) == ("https://provider.example/api", 6000)
+    assert s.sandbox_pay_delay == 0  # payments only through `loket sandbox pay`
 
 
 def test_values_are_read() -> None:
@@ -31,6 +45,11 @@ def test_values_are_read() -> None:
         ({"LOKET_PORT": "70000"}, "LOKET_PORT"),
         ({"LOKET_RASA_URL": "rasa"}, "LOKET_RASA_URL"),
         ({"LOKET_BOT_TIMEOUT": "90"}, "LOKET_BOT_TIMEOUT"),
+        ({"LOKET_PROVIDER_URL": "provider:5056"}, "LOKET_PROVIDER_URL"),
+        ({"LOKET_PROVIDER_PORT": "-1"}, "LOKET_PROVIDER_PORT"),
+        ({"LOKET_SANDBOX_PAY_DELAY": "soon"}, "LOKET_SANDBOX_PAY_DELAY"),
+        ({"LOKET_SANDBOX_PAY_DELAY": "-5"}, "LOKET_SANDBOX_PAY_DELAY"),
+        ({"LOKET_SANDBOX_PAY_DELAY": "nan"}, "LOKET_SANDBOX_PAY_DELAY"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:

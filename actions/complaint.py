@@ -1,0 +1,171 @@
+"""Outage reports and complaints: open a ticket, and check a ticket's status."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.display import digits, when
+from actions.provider import NotFound, ProviderError
+from actions.replies import provider_down, say
+from actions.token import provider
+
+_TICKET = re.compile(r"\btkt\d{6}\b", re.IGNORECASE)
+_METER_WORDS = re.compile(r"meter|kwh|angka|layar|display|tampil", re.IGNORECASE)
+_BILLING_WORDS = re.compile(r"tagih|bill|bayar|charge", re.IGNORECASE)
+
+
+def category_of(description: str) -> str:
+    if _METER_WORDS.search(description):
+        return "meter"
+    if _BILLING_WORDS.search(description):
+        return "billing"
+    return "outage"
+
+
+class ValidateComplaintForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def extract_area(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """When asked where, any short answer is the place, even one NLU did not tag."""
+        if tracker.get_slot("requested_slot") != "area":
+            return {}
+        if any(e.get("entity") == "area" for e in tracker.latest_message["entities"]):
+            return {}
+        text = (tracker.latest_message.get("text") or "").strip()
+        return {"area": text[:80]} if text and not text.startswith("/") else {}
+
+    async def validate_area(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = digits(str(value))
+        if len(number) in (11, 12):  # a meter number or customer id locates the report
+            try:
+                customer = await provider().lookup_customer(number)
+            except NotFound:
+                say(dispatcher, "utter_number_not_found", number=number)
+                return {"area": None}
+            except ProviderError as exc:
+                provider_down(dispatcher, f"customer lookup failed: {exc}")
+                return {"area": None, "requested_slot": None}
+            return {"area": customer.area, "meter_number": customer.meter_number}
+        area = re.sub(r"^(di|daerah|kelurahan|kecamatan|kec\.?|kel\.?|in|at)\s+", "",
+                      str(value).strip(), flags=re.IGNORECASE)  # fmt: skip
+        return {"area": area} if len(area) >= 3 else {"area": None}
+
+    async def extract_complaint_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        if text.startswith("/"):
+            return {}
+        if tracker.get_slot("requested_slot") == "complaint_description":
+            return {"complaint_description": text}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        # "listrik mati dr td pagi" already describes the problem: don't ask again.
+        described = intent == "report_outage" and len(text.split()) >= 3
+        if tracker.get_slot("complaint_description") is None and described:
+            return {"complaint_description": text}
+        return {}
+
+    async def validate_complaint_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value).strip()
+        if len(text) < 3:
+            return {"complaint_description": None}
+        return {"complaint_description": text[:1000]}
+
+
+class ActionOpenComplaint(Action):
+    def name(self) -> str:
+        return "action_open_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        area = tracker.get_slot("area")
+        description = tracker.get_slot("complaint_description")
+        if not area or not description:
+            return []  # the form ended early and said why
+        client = provider()
+        try:
+            for outage in await client.outages(area):
+                say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
+                    restore=when(outage.estimated_restore))  # fmt: skip
+            ticket = await client.open_complaint(
+                description=description,
+                category=category_of(description),
+                area=area,
+                meter_number=tracker.get_slot("meter_number"),
+            )
+        except ProviderError as exc:
+            provider_down(dispatcher, f"opening a complaint failed: {exc}")
+            return []
+        say(dispatcher, "utter_complaint_opened", ticket_id=ticket.ticket_id, note=ticket.note)
+        return [
+            SlotSet("ticket_id", ticket.ticket_id),
+            SlotSet("complaint_description", None),
+            SlotSet("area", None),
+        ]
+
+
+class ValidateTicketForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    async def extract_ticket_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "ticket_id":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        match = _TICKET.search(text)
+        if match:
+            return {"ticket_id": match.group(0)}
+        return {"ticket_id": text.strip()[:40]} if text.strip() else {}
+
+    async def validate_ticket_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        ticket_id = str(value).strip().upper()
+        if not _TICKET.fullmatch(ticket_id):
+            say(dispatcher, "utter_invalid_ticket_id", ticket_id=value)
+            return {"ticket_id": None}
+        return {"ticket_id": ticket_id}
+
+
+class ActionCheckComplaint(Action):
+    def name(self) -> str:
+        return "action_check_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        ticket_id = tracker.get_slot("ticket_id")
+        if not ticket_id:
+            return []
+        try:
+            ticket = await provider().complaint(ticket_id)
+        except NotFound:
+            say(dispatcher, "utter_ticket_not_found", ticket_id=ticket_id)
+            return [SlotSet("ticket_id", None)]
+        except ProviderError as exc:
+            provider_down(dispatcher, f"complaint lookup failed: {exc}")
+            return []
+        response = {
+            "resolved": "utter_ticket_resolved",
+            "in_progress": "utter_ticket_in_progress",
+        }.get(ticket.status, "utter_ticket_open")
+        say(dispatcher, response, ticket_id=ticket.ticket_id, description=ticket.description,
+            updated_at=when(ticket.updated_at))  # fmt: skip
+        return []

@@ -1,0 +1,131 @@
+"""Token not received / transaction status: by transaction reference or by meter number."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.amounts import rupiah
+from actions.display import digits, token, when
+from actions.provider import NotFound, ProviderError, Transaction
+from actions.replies import provider_down, say
+from actions.titles import title
+from actions.token import provider
+
+_REF = re.compile(r"\btrx[0-9a-z]{8}\b", re.IGNORECASE)
+
+
+def _latest_entity(tracker: Tracker, name: str) -> str | None:
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") == name:
+            return str(entity.get("value"))
+    return None
+
+
+class ValidateTransactionForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_transaction_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # A meter number is as good as a reference: we then look at its latest purchases.
+        if tracker.get_slot("transaction_ref") or tracker.get_slot("meter_number"):
+            return []
+        return domain_slots
+
+    async def extract_transaction_ref(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "transaction_ref":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        match = _REF.search(text)
+        if match:
+            return {"transaction_ref": match.group(0).upper()}
+        number = digits(text)
+        if len(number) in (11, 12):
+            return {"meter_number": number}
+        return {}
+
+    async def validate_transaction_ref(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        ref = str(value).strip().upper()
+        if not _REF.fullmatch(ref):
+            say(dispatcher, "utter_transaction_not_found", ref=value)
+            return {"transaction_ref": None}
+        return {"transaction_ref": ref}
+
+
+def explain(dispatcher: CollectingDispatcher, tracker: Tracker, txn: Transaction) -> None:
+    """Tell the customer where a purchase stands, resending the token when it was issued."""
+    values = {
+        "ref": txn.ref,
+        "amount": rupiah(txn.amount),
+        "meter_number": txn.meter_number,
+        "total": rupiah(txn.total),
+        "virtual_account": txn.virtual_account,
+        "expires_at": when(txn.expires_at),
+    }
+    if txn.status == "token_issued":
+        say(dispatcher, "utter_transaction_token", token=token(txn.token),
+            kwh=f"{txn.kwh:.1f}" if txn.kwh is not None else "-", **values)  # fmt: skip
+    elif txn.status == "paid":
+        say(dispatcher, "utter_transaction_paid", **values)
+    elif txn.status == "expired":
+        say(dispatcher, "utter_transaction_expired", **values)
+    else:
+        dispatcher.utter_message(
+            response="utter_transaction_waiting",
+            buttons=[
+                {
+                    "title": title(tracker, "paid"),
+                    "payload": f'/check_transaction{{"transaction_ref": "{txn.ref}"}}',
+                }
+            ],
+            **values,
+        )
+
+
+class ActionCheckTransaction(Action):
+    def name(self) -> str:
+        return "action_check_transaction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # What the customer said in this message wins over what we remembered from earlier.
+        meter = _latest_entity(tracker, "meter_number")
+        ref = _latest_entity(tracker, "transaction_ref")
+        if not meter and not ref:
+            ref = tracker.get_slot("transaction_ref")
+            meter = None if ref else tracker.get_slot("meter_number")
+        client = provider()
+        try:
+            if ref:
+                txn = await client.transaction(ref.upper())
+            else:
+                latest = await client.latest_transactions(str(meter), limit=1)
+                if not latest:
+                    say(dispatcher, "utter_no_transactions", meter_number=meter)
+                    return []
+                txn = latest[0]
+        except NotFound:
+            say(dispatcher, "utter_transaction_not_found", ref=ref or meter)
+            return [SlotSet("transaction_ref", None)]
+        except ProviderError as exc:
+            provider_down(dispatcher, f"transaction lookup failed: {exc}")
+            return []
+        explain(dispatcher, tracker, txn)
+        return [SlotSet("transaction_ref", txn.ref)]

@@ -1,0 +1,245 @@
+"""Handoffs: open one (atomically, at most one at a time), claim, transfer, hand back, close.
+
+Every transition is one Lua script: it checks the status against the transition table,
+updates the conversation, the queue, the transcript and the inbox's event stream together,
+so two agents can never both claim a conversation and a retried request never opens two.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages import ConversationKey
+from handoff import keys
+from handoff.errors import TransitionRefused
+from handoff.status import TRANSITIONS, WITH_PEOPLE, Status
+from handoff.store import Store
+from handoff.summary import Summary
+from handoff.transcript import now_ms
+
+_TRANSITION = """
+local status = redis.call('HGET', KEYS[1], 'status') or 'bot'
+local assignee = redis.call('HGET', KEYS[1], 'assignee') or ''
+local allowed = false
+for s in string.gmatch(ARGV[3], '[^,]+') do
+  if s == status then allowed = true end
+end
+if allowed and ARGV[9] ~= '' and assignee ~= ARGV[9] then allowed = false end
+if not allowed then
+  local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
+  local current = redis.call('HGET', KEYS[1], 'handoff_id') or ''
+  return {0, status, assignee, rank and (rank + 1) or 0, current}
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[4])
+for k, v in pairs(cjson.decode(ARGV[7])) do redis.call('HSET', KEYS[1], k, v) end
+if ARGV[5] == 'add' then
+  redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+elseif ARGV[5] == 'rem' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+if ARGV[8] ~= '' then
+  redis.call('XADD', KEYS[3], '*',
+    'role', 'system', 'text', ARGV[8], 'ts', ARGV[6], 'meta', ARGV[10])
+end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', 10000, '*',
+  'type', ARGV[2], 'conversation', ARGV[1], 'ts', ARGV[6], 'data', ARGV[10])
+local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
+return {1, ARGV[4], redis.call('HGET', KEYS[1], 'assignee') or '', rank and (rank + 1) or 0,
+  redis.call('HGET', KEYS[1], 'handoff_id') or ''}
+"""
+
+# transition -> what happens to the waiting queue
+_QUEUE = {"request": "add", "claim": "rem", "transfer": "keep", "hand_back": "rem", "close": "rem"}
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A conversation's status and what the gateway keeps beside it."""
+
+    status: Status = Status.BOT
+    assignee: str = ""
+    handoff_id: str = ""
+    reason: str = ""
+    language: str = "id"
+    memory: str = ""  # the understanding policy's memory, opaque here
+    rasa_paused: bool = False  # Rasa's tracker still holds a pause event
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Result of a transition: `changed` is False when it was already so (idempotent)."""
+
+    changed: bool
+    status: Status
+    assignee: str
+    position: int  # 1-based place in the waiting queue, 0 when not waiting
+    handoff_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    conversation_id: str
+    handoff_id: str
+    status: Status
+    reason: str
+    detail: str
+    language: str
+    channel: str
+    created_at: int
+    assignee: str
+    summary: Summary
+
+
+class Handoffs:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._script = store.redis.register_script(_TRANSITION)
+
+    async def state(self, conversation: ConversationKey) -> State:
+        fields = ("status", "assignee", "handoff_id", "reason", "language", "memory", "rasa_paused")
+        async with self._store.guard():
+            values = await self._store.redis.hmget(keys.conversation(conversation.id), fields)
+        status, assignee, handoff_id, reason, language, memory, paused = (v or "" for v in values)
+        return State(
+            Status(status or "bot"), assignee, handoff_id, reason, language or "id", memory,
+            paused == "1",
+        )  # fmt: skip
+
+    async def mark_rasa_paused(self, conversation: ConversationKey, paused: bool) -> None:
+        async with self._store.guard():
+            await self._store.redis.hset(
+                keys.conversation(conversation.id), "rasa_paused", "1" if paused else "0"
+            )
+
+    async def remember(self, conversation: ConversationKey, memory: str, language: str) -> None:
+        async with self._store.guard():
+            await self._store.redis.hset(
+                keys.conversation(conversation.id), mapping={"memory": memory, "language": language}
+            )
+
+    async def _run(
+        self,
+        conversation: ConversationKey,
+        transition: str,
+        *,
+        fields: dict[str, Any],
+        note: str,
+        event: dict[str, Any],
+        only_assignee: str = "",
+    ) -> Outcome:
+        sources, target = TRANSITIONS[transition]
+        cid = conversation.id
+        args = [
+            cid, transition, ",".join(s.value for s in sources), target.value,
+            _QUEUE[transition], now_ms(), json.dumps(fields, ensure_ascii=False), note,
+            only_assignee, json.dumps({"event": transition, **event}, ensure_ascii=False),
+        ]  # fmt: skip
+        script_keys = [
+            keys.conversation(cid), keys.queue(), keys.transcript(cid), keys.inbox_events(),
+        ]  # fmt: skip
+        async with self._store.guard():
+            ok, status, assignee, position, handoff_id = await self._script(
+                keys=script_keys, args=args
+            )
+        return Outcome(bool(ok), Status(status), assignee, int(position), handoff_id)
+
+    async def request(
+        self,
+        conversation: ConversationKey,
+        *,
+        reason: str,
+        detail: str,
+        language: str,
+        summary: Summary,
+        note: str,
+    ) -> Outcome:
+        """Open a handoff, or return the one already open (so a retry never opens two)."""
+        handoff_id = uuid.uuid4().hex[:12]
+        outcome = await self._run(
+            conversation,
+            "request",
+            fields={
+                "handoff_id": handoff_id, "reason": reason, "detail": detail,
+                "language": language, "summary": summary.to_json(),
+                "handoff_at": now_ms(), "assignee": "",
+            },
+            note=note,
+            event={"reason": reason, "handoff_id": handoff_id},
+        )  # fmt: skip
+        if not outcome.changed and outcome.status not in WITH_PEOPLE:
+            raise TransitionRefused("request", outcome.status.value)
+        return outcome
+
+    async def claim(self, conversation: ConversationKey, agent: str) -> Outcome:
+        """Take a waiting conversation; exactly one of two racing agents succeeds."""
+        return self._check(
+            "claim",
+            await self._run(conversation, "claim", fields={"assignee": agent},
+                            note=f"Claimed by {agent}", event={"agent": agent}),
+        )  # fmt: skip
+
+    async def transfer(self, conversation: ConversationKey, agent: str, to: str) -> Outcome:
+        return self._check(
+            "transfer",
+            await self._run(conversation, "transfer", fields={"assignee": to},
+                            note=f"Transferred from {agent} to {to}",
+                            event={"agent": agent, "to": to}, only_assignee=agent),
+        )  # fmt: skip
+
+    async def hand_back(self, conversation: ConversationKey, by: str) -> Outcome:
+        """Back to the bot; Rasa resumes with its context kept."""
+        return self._check(
+            "hand_back",
+            await self._run(conversation, "hand_back", fields={"assignee": "", "memory": ""},
+                            note=f"Handed back to the bot by {by}", event={"by": by}),
+        )  # fmt: skip
+
+    async def close(self, conversation: ConversationKey, agent: str, resolution: str) -> Outcome:
+        return self._check(
+            "close",
+            await self._run(conversation, "close", fields={"resolution": resolution, "memory": ""},
+                            note=f"Closed by {agent}: {resolution}",
+                            event={"agent": agent, "resolution": resolution}),
+        )  # fmt: skip
+
+    @staticmethod
+    def _check(transition: str, outcome: Outcome) -> Outcome:
+        if not outcome.changed:
+            raise TransitionRefused(transition, outcome.status.value, outcome.assignee)
+        return outcome
+
+    async def get(self, conversation: ConversationKey) -> Handoff | None:
+        async with self._store.guard():
+            h = await self._store.redis.hgetall(keys.conversation(conversation.id))
+        if not h.get("handoff_id"):
+            return None
+        return Handoff(
+            conversation_id=conversation.id,
+            handoff_id=h["handoff_id"],
+            status=Status(h.get("status") or "bot"),
+            reason=h.get("reason", ""),
+            detail=h.get("detail", ""),
+            language=h.get("language", "id"),
+            channel=h.get("channel", conversation.channel),
+            created_at=int(h.get("handoff_at") or 0),
+            assignee=h.get("assignee", ""),
+            summary=Summary.from_json(h.get("summary")),
+        )
+
+    async def customer_wrote(self, conversation: ConversationKey) -> None:
+        """Tell live inboxes that a customer wrote in a conversation people own."""
+        async with self._store.guard():
+            await self._store.redis.xadd(
+                keys.inbox_events(),
+                {"type": "message", "conversation": conversation.id, "ts": now_ms(), "data": "{}"},
+                maxlen=10000,
+                approximate=True,
+            )
+
+    async def waiting(self, limit: int = 100) -> list[str]:
+        """Conversation ids in the queue, oldest first."""
+        async with self._store.guard():
+            return list(await self._store.redis.zrange(keys.queue(), 0, limit - 1))

@@ -1,0 +1,92 @@
+"""The agent's brief: what the customer wanted, what the bot collected, how it went wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.messages import IntentScore
+from handoff.transcript import Entry, Role
+
+# Slots that are bookkeeping, not something the customer told us.
+_INTERNAL_SLOTS = frozenset(
+    {"requested_slot", "language", "confirm_purchase", "session_started_metadata"}
+)
+_NOT_WANTS = frozenset(
+    {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "inform"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    wanted: tuple[IntentScore, ...] = ()  # most recent first, best confidence per intent
+    collected: Mapping[str, str] = field(default_factory=dict)
+    last_action: str | None = None
+    failed_turns: int = 0
+    customer_messages: int = 0
+
+    def one_line(self) -> str:
+        parts = [
+            ", ".join(f"{w.name} ({w.confidence:.2f})" for w in self.wanted[:2])
+            or "no clear request"
+        ]
+        if self.collected:
+            parts.append(", ".join(f"{k}={v}" for k, v in self.collected.items()))
+        if self.failed_turns:
+            parts.append(f"{self.failed_turns} not understood")
+        return " · ".join(parts)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "wanted": [[w.name, round(w.confidence, 4)] for w in self.wanted],
+                "collected": dict(self.collected),
+                "last_action": self.last_action,
+                "failed_turns": self.failed_turns,
+                "customer_messages": self.customer_messages,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> Summary:
+        if not raw:
+            return cls()
+        data: dict[str, Any] = json.loads(raw)
+        return cls(
+            wanted=tuple(IntentScore(n, float(c)) for n, c in data.get("wanted", [])),
+            collected=dict(data.get("collected", {})),
+            last_action=data.get("last_action"),
+            failed_turns=int(data.get("failed_turns", 0)),
+            customer_messages=int(data.get("customer_messages", 0)),
+        )
+
+
+def summarize(
+    entries: Sequence[Entry],
+    *,
+    slots: Mapping[str, Any],
+    last_action: str | None,
+    failed_turns: int,
+) -> Summary:
+    """Build the brief from the transcript (bot lines carry the intent they answered)."""
+    best: dict[str, float] = {}
+    order: list[str] = []
+    for entry in reversed(entries):
+        if entry.role is not Role.BOT or not entry.intent or entry.intent in _NOT_WANTS:
+            continue
+        if entry.intent not in best:
+            order.append(entry.intent)
+        best[entry.intent] = max(best.get(entry.intent, 0.0), entry.confidence or 0.0)
+    collected = {
+        k: str(v) for k, v in slots.items() if k not in _INTERNAL_SLOTS and v not in (None, "", [])
+    }
+    return Summary(
+        wanted=tuple(IntentScore(name, best[name]) for name in order),
+        collected=collected,
+        last_action=last_action,
+        failed_turns=failed_turns,
+        customer_messages=sum(1 for e in entries if e.role is Role.CUSTOMER),
+    )
