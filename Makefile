@@ -39,6 +39,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/nlu.py
+	$(BIN)/python bench/understanding.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

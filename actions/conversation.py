@@ -12,7 +12,7 @@ from actions.replies import ASKED_FOR_HUMAN, FRUSTRATED, say, signal_handoff
 # What each form collects; cancelling a form forgets its answers.
 FORM_SLOTS = {
     "buy_token_form": ("amount", "confirm_purchase"),
-    "transaction_form": ("transaction_ref",),
+    "transaction_form": ("transaction_ref", "transaction_query"),
     "bill_form": ("customer_id",),
     "complaint_form": ("area", "complaint_description"),
     "ticket_form": ("ticket_id",),

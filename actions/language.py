@@ -18,8 +18,8 @@ _EN = frozenset(
     i i'm i'd me my mine you your we our is are was were am be been the a an of to for with
     and or but not no yes please thanks thank hello hi hey morning afternoon evening how what
     when where why who which do does did can could would should will want need like buy get
-    have has my it this that there here help token electricity meter bill payment paid
-    received yet still status complaint power outage bye goodbye see later done ok okay sorry
+    have has my it this that there here help electricity bill payment paid
+    received yet still complaint power outage bye goodbye see later done sorry
     """.split()
 )
 
@@ -31,7 +31,8 @@ _ID = frozenset(
     mana berapa brp dong deh ya yah nih tuh sih kok kah lah dengan dgn untuk utk buat dari ke di
     ini itu ada bisa tolong mohon minta terima kasih makasih mksh halo hai pagi siang sore malam
     selamat listrik token tagihan meteran nomor masuk mati padam pulsa lagi juga aja saja sama
-    tolong dadah sampai jumpa permisi nominal rb ribu juta jt
+    tolong dadah sampai jumpa permisi nominal rb ribu juta jt cek transaksi laporan
+    pengaduan gangguan pasang baru daya bulan tadi pagi kemarin nomornya tokennya
     """.split()
 )
 

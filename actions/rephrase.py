@@ -28,7 +28,7 @@ WAITING_FOR = {
                      "en": "your meter number (11 digits) or customer ID (12 digits)"},
     "amount": {"id": "nominal token, misalnya 50rb", "en": "the token amount, e.g. 50k"},
     "confirm_purchase": {"id": "jawaban ya atau batal", "en": "a yes or a cancel"},
-    "transaction_ref": {"id": "nomor transaksi (TRX...) atau nomor meter",
+    "transaction_query": {"id": "nomor transaksi (TRX...) atau nomor meter",
                         "en": "the transaction number (TRX...) or your meter number"},
     "customer_id": {"id": "ID pelanggan 12 digit", "en": "your 12-digit customer ID"},
     "area": {"id": "lokasi gangguan", "en": "where the problem is"},

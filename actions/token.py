@@ -67,6 +67,8 @@ class ValidateBuyTokenForm(FormValidationAction):
         if customer.kind != "prepaid":
             say(dispatcher, "utter_not_prepaid", number=number, name=customer.name)
             return {"meter_number": None, "customer_id": customer.customer_id, **END_FORM}
+        say(dispatcher, "utter_meter_found", meter_number=customer.meter_number,
+            name=customer.name, tariff=customer.tariff, power=customer.power_va)  # fmt: skip
         # A new or corrected number: whatever was confirmed before no longer holds.
         return {
             "meter_number": customer.meter_number,

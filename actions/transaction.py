@@ -39,33 +39,36 @@ class ValidateTransactionForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        # A meter number is as good as a reference: we then look at its latest purchases.
+        # Already known from this conversation (a purchase just made, a number given):
+        # nothing to ask.
         if tracker.get_slot("transaction_ref") or tracker.get_slot("meter_number"):
             return []
         return domain_slots
 
-    async def extract_transaction_ref(
+    async def extract_transaction_query(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "transaction_ref":
+        """Typed without an entity tagged: a reference in any case, or a spaced number."""
+        if tracker.get_slot("requested_slot") != "transaction_query":
             return {}
         text = tracker.latest_message.get("text") or ""
         match = _REF.search(text)
         if match:
-            return {"transaction_ref": match.group(0).upper()}
+            return {"transaction_query": match.group(0)}
         number = digits(text)
-        if len(number) in (11, 12):
-            return {"meter_number": number}
-        return {}
+        return {"transaction_query": number} if len(number) >= 6 else {}
 
-    async def validate_transaction_ref(
+    async def validate_transaction_query(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        ref = str(value).strip().upper()
-        if not _REF.fullmatch(ref):
-            say(dispatcher, "utter_transaction_not_found", ref=value)
-            return {"transaction_ref": None}
-        return {"transaction_ref": ref}
+        text = str(value).strip()
+        if _REF.fullmatch(text):
+            return {"transaction_query": text.upper(), "transaction_ref": text.upper()}
+        number = digits(text)
+        if len(number) in (11, 12):
+            return {"transaction_query": number, "meter_number": number, "transaction_ref": None}
+        say(dispatcher, "utter_transaction_not_found", ref=value)
+        return {"transaction_query": None}
 
 
 def explain(dispatcher: CollectingDispatcher, tracker: Tracker, txn: Transaction) -> None:
@@ -128,4 +131,4 @@ class ActionCheckTransaction(Action):
             provider_down(dispatcher, f"transaction lookup failed: {exc}")
             return []
         explain(dispatcher, tracker, txn)
-        return [SlotSet("transaction_ref", txn.ref)]
+        return [SlotSet("transaction_ref", txn.ref), SlotSet("transaction_query", None)]

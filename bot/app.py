@@ -125,7 +125,9 @@ def create_app(settings: Settings) -> web.Application:
         ]  # fmt: skip
 
     async def healthz(request: web.Request) -> web.Response:
-        report = await health.check(app[STORE], app[RASA], app[SESSION], settings.actions_url or "")
+        report = await health.check(
+            app[STORE], app[RASA], app[SESSION], settings.actions_url or "", settings.provider_url
+        )
         return health.response(report)
 
     async def livez(request: web.Request) -> web.Response:

@@ -53,14 +53,21 @@ class EmbeddedRedis:
             "redis", argv, log_path=data_dir / "redis.log", ready=lambda: _pong(self.port)
         )
 
+    @property
+    def url_file(self) -> Path:
+        """Where the running server's URL is written, for other `loket` commands to find."""
+        return self.data_dir / "url"
+
     def start(self, *, timeout: float = 30) -> EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._child.start(timeout=timeout)
+        self.url_file.write_text(self.url + "\n")
         return self
 
     def stop(self) -> None:
         # SIGTERM makes redis-server flush its AOF and exit cleanly.
         self._child.stop(timeout=30)
+        self.url_file.unlink(missing_ok=True)
 
     def running(self) -> bool:
         return self._child.running()

@@ -1,4 +1,4 @@
-"""GET /healthz: the state of Redis, the Rasa model and the action server, as JSON."""
+"""GET /healthz: the state of Redis, the Rasa model, the action server and the provider."""
 
 from __future__ import annotations
 
@@ -32,24 +32,28 @@ async def _model(rasa: RasaClient) -> dict[str, Any]:
     return {"ok": bool(model_file), "file": model_file, "id": status.get("model_id")}
 
 
-async def _actions(session: aiohttp.ClientSession, actions_url: str) -> dict[str, Any]:
+async def _http(session: aiohttp.ClientSession, url: str, what: str) -> dict[str, Any]:
     try:
-        async with session.get(
-            f"{actions_url}/health", timeout=aiohttp.ClientTimeout(total=3)
-        ) as resp:
+        async with session.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=3)) as resp:
             return {"ok": resp.status == 200}
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        return {"ok": False, "error": f"action server unreachable: {exc!r}"}
+        return {"ok": False, "error": f"{what} unreachable: {exc!r}"}
 
 
 async def check(
-    store: Store, rasa: RasaClient, session: aiohttp.ClientSession, actions_url: str
+    store: Store,
+    rasa: RasaClient,
+    session: aiohttp.ClientSession,
+    actions_url: str,
+    provider_url: str | None,
 ) -> dict[str, Any]:
     parts: dict[str, Awaitable[dict[str, Any]]] = {
         "redis": _redis(store),
         "model": _model(rasa),
-        "action_server": _actions(session, actions_url),
+        "action_server": _http(session, actions_url, "action server"),
     }
+    if provider_url:  # the utility's API as the actions see it
+        parts["provider"] = _http(session, provider_url, "provider")
     results = dict(zip(parts, await asyncio.gather(*parts.values()), strict=True))
     healthy = all(r["ok"] for r in results.values())
     return {"status": "ok" if healthy else "degraded", **results}

@@ -68,7 +68,7 @@ async def test_health_reports_every_part(client: TestClient) -> None:
     body = await resp.json()
     assert resp.status == 200, body
     assert body["status"] == "ok"
-    assert body["redis"]["ok"] and body["action_server"]["ok"]
+    assert body["redis"]["ok"] and body["action_server"]["ok"] and body["provider"]["ok"]
     assert body["model"]["file"].startswith("loket-")
 
 
@@ -157,7 +157,7 @@ async def test_transcript_kept_across_an_app_and_redis_restart(
     settings: Settings, redis_server: EmbeddedRedis
 ) -> None:
     async with TestClient(TestServer(create_app(settings))) as first:
-        await say(first, "mau beli token", chat_id="restart")
+        await say(first, "halo", chat_id="restart")
     redis_server.stop()
     redis_server.start()
     async with TestClient(TestServer(create_app(settings))) as second:
