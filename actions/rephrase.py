@@ -1,4 +1,4 @@
-"""The first answer to a message the bot did not understand: a rephrase request in context.
+"""The first answer to a message the bot did not understand (or cannot help with): in context.
 
 Never one canned line: it offers the two topics the model found most likely, and inside a
 form it says what the bot is still waiting for. (A second miss in a row goes to a person:
@@ -63,8 +63,11 @@ class ActionRephrase(Action):
                 response="utter_rephrase_in_form", waiting_for=waiting[language], buttons=buttons
             )
         else:
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
             dispatcher.utter_message(
-                response="utter_rephrase_topics",
+                response="utter_out_of_scope_topics"
+                if intent == "out_of_scope"
+                else "utter_rephrase_topics",
                 first=topics[0][1],
                 second=topics[1][1],
                 buttons=buttons,

@@ -11,7 +11,8 @@ and lookup tables stay in every fold's training data. Prints per-intent precisio
 support and how many examples fell back, then macro-F1 against the project's target, accuracy,
 the commonest confusions and the total time. A prediction of `nlu_fallback` (the classifier
 was not confident) is a miss for the example's intent, also for out_of_scope examples; the
-`fell back` column shows how many misses were fallbacks. Progress goes to stderr.
+`fell back` column shows how many misses were fallbacks, and a separate line how many
+out_of_scope examples were refused either way. Progress goes to stderr.
 --epochs N overrides DIETClassifier's epochs for a quick, less accurate run.
 
 --dataset FILE.jsonl: one {"text": ..., "intent": ...} per line, intents named in
@@ -262,16 +263,15 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
     precision, recall, f1, support = precision_recall_fscore_support(
         gold, predicted, labels=labels, zero_division=0
     )
-    fell_back = Counter(g for g, p in zip(gold, predicted, strict=True) if p == FALLBACK)
+    pairs = list(zip(gold, predicted, strict=True))
+    fell_back = Counter(g for g, p in pairs if p == FALLBACK)
     rows = [
         [name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(s), str(fell_back[name])]
         for name, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
     ]
     macro_f1 = sum(f1) / len(f1)
     accuracy = accuracy_score(gold, predicted)
-    confusions = Counter(
-        (g, p) for g, p in zip(gold, predicted, strict=True) if g != p and p != FALLBACK
-    )
+    confusions = Counter((g, p) for g, p in pairs if g != p and p != FALLBACK)
     relative = ", ".join(str(p.relative_to(ROOT)) for p in files)
 
     print(
@@ -283,9 +283,15 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
     print(table(["intent", "precision", "recall", "f1", "support", "fell back"], rows))
     print()
     print(f"macro-F1   {macro_f1:.3f}   (target >= {TARGET_MACRO_F1:.2f})")
-    hits = sum(g == p for g, p in zip(gold, predicted, strict=True))
+    hits = sum(g == p for g, p in pairs)
     print(f"accuracy   {accuracy:.3f}   ({hits}/{len(gold)})")
     print(f"fell back  {pct(sum(fell_back.values()), len(gold))}")
+    if OUT_OF_SCOPE in counts:
+        refused = sum(p in REFUSALS for g, p in pairs if g == OUT_OF_SCOPE)
+        print(
+            f"{OUT_OF_SCOPE} refused ({OUT_OF_SCOPE} or {FALLBACK}, not in the F1): "
+            f"{pct(refused, counts[OUT_OF_SCOPE])}"
+        )
     few = sorted(name for name, n in counts.items() if n < args.folds)
     if few:
         print(f"note: fewer examples than folds, so some folds test them unseen: {', '.join(few)}")

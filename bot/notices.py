@@ -60,12 +60,22 @@ def _lang(language: str) -> str:
 
 
 def handoff_notice(
-    reason: str, language: str, *, position: int, open_now: bool, online: bool, hours: str
+    reason: str,
+    language: str,
+    *,
+    position: int,
+    open_now: bool,
+    online: bool,
+    hours: str,
+    explained: bool = False,
 ) -> tuple[str, tuple[Button, ...]]:
-    """The sentence (and buttons) that tell the customer a person takes over, and when."""
+    """The sentence (and buttons) that tell the customer a person takes over, and when.
+
+    `explained`: the bot already said why (an action's own words), so say it only once.
+    """
     lang = _lang(language)
     when = "now" if open_now and online else ("nobody" if open_now else "closed")
-    why = _WHY[lang].get(reason, "")
+    why = "" if explained else _WHY[lang].get(reason, "")
     text = " ".join(p for p in (why, _NEXT[lang][when].format(position=position, hours=hours)) if p)
     buttons = () if when == "now" else (Button(_BACK[lang], BACK_TO_BOT),)
     return text, buttons

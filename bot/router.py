@@ -179,6 +179,7 @@ class Router:
             open_now=self._team.hours.is_open(now),
             online=online,
             hours=self._team.hours.describe(language),
+            explained=bool(kept),
         )
         notice = Outbound(conversation, text, buttons)
         await self._transcript.append(

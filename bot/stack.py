@@ -43,7 +43,7 @@ def rasa_redis_env(redis_url: str) -> dict[str, str]:
 
 
 class Stack:
-    """Starts what `settings` does not point at; `settings` on the result has every URL."""
+    """Starts what `settings` does not point at; after start, `settings` has every URL."""
 
     def __init__(
         self,
@@ -122,6 +122,7 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+        self.settings = s
         return s
 
     def _rasa_argv(self, port: int, token: str) -> list[str]:

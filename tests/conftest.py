@@ -51,9 +51,9 @@ def model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack_settings(
+def stack(
     redis_server: EmbeddedRedis, model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Settings]:
+) -> Iterator[Stack]:
     """Sandbox provider, action server and Rasa server started once, on free ports, against
     the test Redis (the sandbox seeds its demo data again after each test's flush)."""
     base = Settings(
@@ -65,10 +65,15 @@ def stack_settings(
         rasa_token="test-token",
         bot_timeout=20,
     )
-    stack = Stack(base, model)
-    settings = stack.start()
-    yield settings
-    stack.stop()
+    running = Stack(base, model)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_settings(stack: Stack) -> Settings:
+    return stack.settings
 
 
 @pytest.fixture
