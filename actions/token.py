@@ -47,7 +47,7 @@ class ValidateBuyTokenForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "meter_number" or _typed_number(tracker):
             return {}
         number = digits(tracker.latest_message.get("text"))
-        return {"meter_number": number} if len(number) >= 6 else {}
+        return {"meter_number": number} if len(number) >= 3 else {}
 
     async def validate_meter_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

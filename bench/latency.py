@@ -30,17 +30,19 @@ from harness import rss_mb, running, table
 
 Send = Callable[[str, str], Awaitable[bool]]
 
+# Requests that each complete in one turn (no form left open, no handoff), so both paths do
+# the same work every time: NLU, policies, and for the lookups an action calling the provider.
 MESSAGES = [
     "halo kak",
-    "gmn cara beli token",
-    "mau beli token listrik 50rb",
+    "cek transaksi TRXDEMO0001",
     "hello there",
-    "how do I buy an electricity token",
+    "gmn cara pasang baru",
     "makasih min",
+    "cek tagihan 532100556677",
+    "ini bot ya?",
+    "what can you do",
+    "status laporan TKT240117",
     "thanks a lot",
-    "bli tokn dong",
-    "selamat pagi",
-    "dadah",
 ]
 
 

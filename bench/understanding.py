@@ -136,12 +136,12 @@ def signal_table(played: list[Played]) -> str:
     return table(["signal", "expected", "handed over", "correct", "precision", "recall"], rows)
 
 
-def repeats(played: Played) -> int:
-    """Turns whose bot message repeats the previous turn's message word for word."""
-    count = 0
+def repeats(played: Played) -> list[str]:
+    """Bot messages that repeat, word for word, one the bot sent the turn before."""
+    found = []
     for before, after in zip(played.bot_turns, played.bot_turns[1:], strict=False):
-        count += sum(1 for text in after if text in before)
-    return count
+        found += [text for text in after if text in before]
+    return found
 
 
 async def held_out_and_simulation(args: argparse.Namespace) -> None:
@@ -196,8 +196,9 @@ async def simulate(args: argparse.Namespace, player: Player) -> None:
     turns = sum(len(p.bot_turns) for p in played)
     print(f"\n3. Simulation: {len(played)} conversations with misunderstandings "
           f"(seed {args.seed}), {turns} turns, {time.perf_counter() - started:.0f}s")  # fmt: skip
+    repeated = [text for p in played for text in repeats(p)]
     rows = [
-        ["bot repeated a message verbatim (target 0)", str(sum(repeats(p) for p in played))],
+        ["bot repeated a message verbatim (target 0)", str(len(repeated))],
         ["conversations handed over", f"{len(handed)} / {len(played)}"],
         ["turns from first misunderstanding to handoff: mean",
          f"{statistics.mean(until):.2f}" if until else "-"],
@@ -205,6 +206,8 @@ async def simulate(args: argparse.Namespace, player: Player) -> None:
     ]  # fmt: skip
     rows += [[f"  reason {r}", str(n)] for r, n in Counter(p.reason for p in handed).most_common()]
     print(table(["measure", "value"], rows))
+    for text, n in Counter(repeated).most_common(5):
+        print(f"  repeated x{n}: {text[:110]!r}")
 
 
 def clinc(args: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.messages import HandoffSignal, Inbound, Turn
+from bot.messages import HandoffSignal, Inbound, Outbound, Turn
 
 
 class Reason(str, enum.Enum):
@@ -76,6 +76,7 @@ class Verdict:
     memory: Memory
     handoff: HandoffSignal | None = None
     failed_turns: int = 0  # consecutive not-understood turns, this one included
+    replies: tuple[Outbound, ...] = ()  # what to send when no handoff
 
     @property
     def hand_over(self) -> bool:
@@ -96,7 +97,12 @@ def exasperated(text: str) -> bool:
 def judge(inbound: Inbound, turn: Turn, memory: Memory) -> Verdict:
     """Decide on one turn. Signals are checked from the most explicit to the most inferred."""
     intent = turn.understanding.intent.name if turn.understanding.intent else None
-    texts = tuple(r.text for r in turn.replies)
+    # Never say again, word for word, what the customer has just above: a form's question
+    # re-asked after a side answer is dropped, the side answer stays.
+    fresh = tuple(r for r in turn.replies if r.text not in memory.last_bot_texts)
+    repeating = bool(turn.replies) and not fresh and intent not in REPEATABLE_INTENTS
+    replies = fresh or turn.replies
+    texts = tuple(r.text for r in replies)
     slot = turn.slots.get("requested_slot")
     collected = _digest(turn.slots)
     # Asking again for the same thing counts only when nothing new was learned meanwhile
@@ -117,11 +123,11 @@ def judge(inbound: Inbound, turn: Turn, memory: Memory) -> Verdict:
         return over(HandoffSignal(Reason.ASKED_FOR_HUMAN, "the customer asked for a person"))
     if intent == "complain_bot" or exasperated(inbound.text) or shouting(inbound.text):
         return over(HandoffSignal(Reason.FRUSTRATED, f"frustration: {inbound.text[:80]!r}"))
-    if failed >= MAX_FAILED_TURNS:
-        return over(HandoffSignal(Reason.NOT_UNDERSTOOD, f"{failed} turns not understood"))
-    repeating = texts and texts == memory.last_bot_texts and intent not in REPEATABLE_INTENTS
-    if repeating:
-        return over(HandoffSignal(Reason.LOOPING, f"about to repeat {texts[0][:60]!r}"))
+    # A form stuck on one question says more to the agent than "not understood".
     if asks >= MAX_SLOT_ASKS:
         return over(HandoffSignal(Reason.LOOPING, f"asked for {slot} {asks} times"))
-    return Verdict(nxt, failed_turns=failed)
+    if failed >= MAX_FAILED_TURNS:
+        return over(HandoffSignal(Reason.NOT_UNDERSTOOD, f"{failed} turns not understood"))
+    if repeating:
+        return over(HandoffSignal(Reason.LOOPING, f"about to repeat {texts[0][:60]!r}"))
+    return Verdict(nxt, failed_turns=failed, replies=replies)

@@ -6,6 +6,7 @@ paused too), the message goes to the agents' inbox, and nothing automatic is sen
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ class Router:
                 return await self._hand_over(
                     inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
                 )
-            await self._record_replies(conversation, turn, turn.replies)
+            await self._record_replies(conversation, turn, verdict.replies)
             await self._handoffs.remember(conversation, verdict.memory.to_json(), language)
             intent = turn.understanding.intent
             log.info(
@@ -117,9 +118,9 @@ class Router:
                 conversation.id,
                 intent.name if intent else None,
                 intent.confidence if intent else 0.0,
-                len(turn.replies),
+                len(verdict.replies),
             )
-            return turn
+            return dataclasses.replace(turn, replies=verdict.replies)
 
     async def hand_back(self, conversation: ConversationKey, by: str) -> Outcome:
         """Give the conversation back to the bot; Rasa resumes with its context."""

@@ -103,6 +103,23 @@ def test_bot_about_to_repeat_itself_hands_over() -> None:
     assert [reason(v) for v in verdicts] == [None, Reason.LOOPING]
 
 
+def test_a_question_just_asked_is_not_repeated_after_a_side_answer() -> None:
+    verdicts = run(
+        ("beli token", turn("buy_token", "Nomor meter?")),
+        ("ini bot?", turn("bot_challenge", "Saya bot.", "Nomor meter?")),
+    )
+    assert reason(verdicts[1]) is None
+    assert [r.text for r in verdicts[1].replies] == ["Saya bot."]
+
+
+def test_saying_nothing_new_is_a_loop() -> None:
+    verdicts = run(
+        ("cek tagihan", turn("check_bill", "ID pelanggan?", "Contoh: 532100556677")),
+        ("hmm", turn("check_bill", "ID pelanggan?")),
+    )
+    assert reason(verdicts[1]) == Reason.LOOPING
+
+
 def test_small_talk_may_repeat() -> None:
     verdicts = run(
         ("makasih", turn("thank", "Sama-sama.")), ("makasih ya", turn("thank", "Sama-sama."))
