@@ -14,9 +14,11 @@ from handoff.transcript import Entry, Role
 _INTERNAL_SLOTS = frozenset(
     {"requested_slot", "language", "confirm_purchase", "session_started_metadata"}
 )
+# Intents that are not a request (the handoff reason already says "asked for a person").
 _NOT_WANTS = frozenset(
-    {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "inform"}
-)
+    {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "inform",
+     "cancel", "help", "bot_challenge", "request_human", "complain_bot"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
