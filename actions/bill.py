@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.amounts import rupiah
 from actions.display import digits, when
+from actions.message import entity
 from actions.provider import InvalidRequest, NotFound, ProviderError
 from actions.replies import provider_down, say
 from actions.token import provider
@@ -27,7 +28,7 @@ class ValidateBillForm(FormValidationAction):
         """A number typed with spaces, or a meter number, when we asked for the id."""
         if tracker.get_slot("requested_slot") != "customer_id":
             return {}
-        if any(e.get("entity") == "customer_id" for e in tracker.latest_message["entities"]):
+        if entity(tracker, "customer_id"):
             return {}
         number = digits(tracker.latest_message.get("text"))
         return {"customer_id": number} if len(number) >= 6 else {}

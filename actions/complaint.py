@@ -12,6 +12,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.display import digits, when
+from actions.message import entity
 from actions.provider import NotFound, ProviderError
 from actions.replies import provider_down, say
 from actions.token import provider
@@ -39,7 +40,7 @@ class ValidateComplaintForm(FormValidationAction):
         """When asked where, any short answer is the place, even one NLU did not tag."""
         if tracker.get_slot("requested_slot") != "area":
             return {}
-        if any(e.get("entity") == "area" for e in tracker.latest_message["entities"]):
+        if entity(tracker, "area"):
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
         return {"area": text[:80]} if text and not text.startswith("/") else {}

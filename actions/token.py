@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.amounts import NOMINALS, is_nominal, parse_amount, rupiah
 from actions.display import digits, when
+from actions.message import entity
 from actions.provider import NotFound, Provider, ProviderError
 from actions.replies import provider_down, say
 from actions.titles import title
@@ -25,17 +26,6 @@ def provider() -> Provider:
     return Provider.from_env(os.environ)
 
 
-def _typed_amount(tracker: Tracker) -> bool:
-    return any(e.get("entity") == "amount" for e in tracker.latest_message.get("entities", []))
-
-
-def _typed_number(tracker: Tracker) -> bool:
-    return any(
-        e.get("entity") in ("meter_number", "customer_id")
-        for e in tracker.latest_message.get("entities", [])
-    )
-
-
 class ValidateBuyTokenForm(FormValidationAction):
     def name(self) -> str:
         return "validate_buy_token_form"
@@ -44,7 +34,9 @@ class ValidateBuyTokenForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Numbers typed with spaces or of the wrong length, when we asked for the number."""
-        if tracker.get_slot("requested_slot") != "meter_number" or _typed_number(tracker):
+        if tracker.get_slot("requested_slot") != "meter_number" or entity(
+            tracker, "meter_number", "customer_id"
+        ):
             return {}
         number = digits(tracker.latest_message.get("text"))
         return {"meter_number": number} if len(number) >= 3 else {}
@@ -80,7 +72,7 @@ class ValidateBuyTokenForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Amounts the entity extractor missed ("yang 100 aja"), when we asked for one."""
-        if tracker.get_slot("requested_slot") != "amount" or _typed_amount(tracker):
+        if tracker.get_slot("requested_slot") != "amount" or entity(tracker, "amount"):
             return {}
         amount = parse_amount(tracker.latest_message.get("text") or "")
         return {"amount": str(amount)} if amount else {}

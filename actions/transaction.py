@@ -13,19 +13,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.amounts import rupiah
 from actions.display import digits, token, when
+from actions.message import entity
 from actions.provider import NotFound, ProviderError, Transaction
 from actions.replies import provider_down, say
 from actions.titles import title
 from actions.token import provider
 
 _REF = re.compile(r"\btrx[0-9a-z]{8}\b", re.IGNORECASE)
-
-
-def _latest_entity(tracker: Tracker, name: str) -> str | None:
-    for entity in tracker.latest_message.get("entities", []):
-        if entity.get("entity") == name:
-            return str(entity.get("value"))
-    return None
 
 
 class ValidateTransactionForm(FormValidationAction):
@@ -109,8 +103,8 @@ class ActionCheckTransaction(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # What the customer said in this message wins over what we remembered from earlier.
-        meter = _latest_entity(tracker, "meter_number")
-        ref = _latest_entity(tracker, "transaction_ref")
+        meter = entity(tracker, "meter_number")
+        ref = entity(tracker, "transaction_ref")
         if not meter and not ref:
             ref = tracker.get_slot("transaction_ref")
             meter = None if ref else tracker.get_slot("meter_number")

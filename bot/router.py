@@ -34,7 +34,7 @@ from handoff.summary import summarize
 log = logging.getLogger(__name__)
 
 # What agents read in the transcript when the bot hands over.
-REASON_NOTES = {
+REASON_NOTES: dict[str, str] = {
     Reason.NOT_UNDERSTOOD: "the bot did not understand twice in a row",
     Reason.ASKED_FOR_HUMAN: "the customer asked for a person",
     Reason.FRUSTRATED: "the customer is frustrated with the bot",
@@ -161,8 +161,7 @@ class Router:
             last_action=turn.latest_action,
             failed_turns=failed,
         )
-        reason = Reason(signal.reason) if signal.reason in Reason._value2member_map_ else None
-        note = f"Handed over: {REASON_NOTES[reason] if reason else signal.reason}"
+        note = f"Handed over: {REASON_NOTES.get(signal.reason, signal.reason)}"
         outcome = await self._handoffs.request(
             conversation,
             reason=signal.reason,
