@@ -52,14 +52,31 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something other than text: `kind` is photo, voice, audio, video, sticker, location,
+    document or contact; `ref` is the channel's handle to fetch it (file id, media id)."""
+
+    kind: str
+    ref: str = ""
+    caption: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the transcript shows it: "[photo] caption"."""
+        return f"[{self.kind}] {self.caption}".strip()
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
-    """A customer's message: typed text, or the payload of a button they pressed."""
+    """A customer's message: typed text, the payload of a button they pressed, or an
+    attachment (then `text` is its label, e.g. "[photo] meter display")."""
 
     conversation: ConversationKey
     text: str
     payload: str | None = None
     message_id: str | None = None  # the channel's own id, used to deduplicate retries
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    attachment: Attachment | None = None
 
     @property
     def bot_text(self) -> str:

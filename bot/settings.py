@@ -93,6 +93,17 @@ class Settings:
     service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
     timezone: str = "Asia/Jakarta"
     log_level: str = "INFO"
+    # Telegram: polling when no webhook URL is set (see README, "Connecting Telegram")
+    telegram_token: str = ""
+    telegram_webhook_url: str | None = None  # public https base URL that reaches this gateway
+    telegram_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; derived from the token if unset
+    telegram_api_url: str = "https://api.telegram.org"
+    # WhatsApp Cloud API or a bridge speaking it (see README, "Connecting WhatsApp")
+    whatsapp_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -134,4 +145,14 @@ class Settings:
             service_hours=hours,
             timezone=zone,
             log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
+            telegram_token=env.get("LOKET_TELEGRAM_TOKEN", "").strip(),
+            telegram_webhook_url=_url(env, "LOKET_TELEGRAM_WEBHOOK_URL"),
+            telegram_secret=env.get("LOKET_TELEGRAM_SECRET", "").strip(),
+            telegram_api_url=_url(env, "LOKET_TELEGRAM_API_URL") or "https://api.telegram.org",
+            whatsapp_token=env.get("LOKET_WHATSAPP_TOKEN", "").strip(),
+            whatsapp_app_secret=env.get("LOKET_WHATSAPP_APP_SECRET", "").strip(),
+            whatsapp_verify_token=env.get("LOKET_WHATSAPP_VERIFY_TOKEN", "").strip(),
+            whatsapp_phone_number_id=env.get("LOKET_WHATSAPP_PHONE_NUMBER_ID", "").strip(),
+            whatsapp_api_url=_url(env, "LOKET_WHATSAPP_API_URL")
+            or "https://graph.facebook.com/v21.0",
         )
