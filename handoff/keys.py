@@ -43,6 +43,36 @@ def inbox_events() -> str:
     return f"{PREFIX}:inbox:events"
 
 
+def inbound() -> str:
+    """Stream: messages accepted from channels' webhooks, processed by the router workers
+    (consumer group `router`); an entry is acknowledged once its turn is done."""
+    return f"{PREFIX}:inbound"
+
+
+def inbound_seen(channel: str, message_id: str) -> str:
+    """String with a 48 h TTL: this channel message id was already accepted (provider retries)."""
+    return f"{PREFIX}:seen:{channel}:{message_id}"
+
+
+def outbox() -> str:
+    """Stream: bot and agent messages to deliver on their channel (consumer group `senders`)."""
+    return f"{PREFIX}:outbox"
+
+
+def deliveries(conversation_id: str) -> str:
+    """Hash: transcript entry id -> delivery JSON {state, reason, attempts, ts, message_ids}."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:deliveries"
+
+
+def sent_message(channel: str, message_id: str) -> str:
+    """String with a 7 d TTL: "<conversation id> <entry id>" of a message the channel accepted,
+    so its delivery receipts (delivered, read, failed) find the transcript line."""
+    return f"{PREFIX}:sent:{channel}:{message_id}"
+
+
+# --- the agents' inbox (handoff/inbox) ---------------------------------------------------------
+
+
 def agents_online() -> str:
     """Sorted set: agent name scored by their last heartbeat (ms since epoch)."""
     return f"{PREFIX}:agents:online"
