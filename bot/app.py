@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -10,16 +13,20 @@ import aiohttp
 from aiohttp import web
 
 from bot import health
+from bot.delivery import Courier
 from bot.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
 from bot.hours import ServiceHours
+from bot.intake import Intake
 from bot.messages import ConversationKey, Inbound, Turn
 from bot.rasa_client import RasaClient
 from bot.router import Router, Team
+from bot.sending import DeliveryState, Sender
 from bot.settings import Settings, redact_url
 from channels import webchat
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript
 from handoff.availability import Presence
 from handoff.handoffs import Handoffs
+from handoff.outbox import Outbox
 from handoff.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,10 @@ RASA = web.AppKey("rasa", RasaClient)
 ROUTER = web.AppKey("router", Router)
 TRANSCRIPT = web.AppKey("transcript", Transcript)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
+OUTBOX = web.AppKey("outbox", Outbox)
+INTAKE = web.AppKey("intake", Intake)
+COURIER = web.AppKey("courier", Courier)
+SENDERS = web.AppKey("senders", dict[str, Sender])  # channel name -> its sender
 
 CUSTOMER_VISIBLE = (Role.CUSTOMER, Role.BOT, Role.AGENT)
 
@@ -96,10 +107,29 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         handoffs = Handoffs(store)
         team = Team(ServiceHours.parse(settings.service_hours, settings.timezone), Presence(store))
         app[HANDOFFS] = handoffs
-        app[ROUTER] = Router(
-            Conversations(store), transcript, handoffs, rasa, team, timeout=settings.bot_timeout
-        )
+        outbox = Outbox(store)
+        app[OUTBOX] = outbox
+        router = Router(
+            Conversations(store), transcript, handoffs, rasa, team,
+            outbox=outbox, timeout=settings.bot_timeout,
+        )  # fmt: skip
+        app[ROUTER] = router
+        # A stable consumer name: after a restart this gateway resumes its own pending work.
+        consumer = f"{socket.gethostname()}:{settings.port}"
+        app[INTAKE] = Intake(store, router.handle, consumer=consumer,
+                             turn_timeout=settings.bot_timeout)  # fmt: skip
+        senders: dict[str, Sender] = app[SENDERS]
+        app[COURIER] = Courier(store, outbox, senders, consumer=consumer)
+        workers = [
+            asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
+            asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
+        ]
         yield
+        for task in workers:
+            task.cancel()
+        for task in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await session.close()
         await store.close()
 
@@ -110,7 +140,14 @@ def create_app(settings: Settings) -> web.Application:
     """The gateway: web chat, health; later the channels' webhooks and the agents' inbox."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
     app[SETTINGS] = settings
+    app[SENDERS] = {}
     app.cleanup_ctx.append(_resources(settings))
+
+    async def accept(inbound: Inbound) -> bool:
+        return await app[INTAKE].accept(inbound)
+
+    async def receipt(channel: str, message_id: str, state: DeliveryState, reason: str) -> None:
+        await app[OUTBOX].receipt(channel, message_id, state, reason)
 
     async def send(inbound: Inbound) -> Turn:
         return await app[ROUTER].handle(inbound)

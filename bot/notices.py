@@ -54,6 +54,13 @@ _RESUMED = {
     "en": "OK, you're back with the automated assistant. What can I do for you?",
 }
 
+_TEXT_ONLY = {
+    "id": "Maaf, asisten otomatis hanya bisa membaca pesan teks. Silakan ketik pertanyaan Anda, "
+    'misalnya "cek status token" atau "lapor gangguan". Jika perlu petugas, ketik "petugas".',
+    "en": "Sorry, the automated assistant can only read text. Please type your question, for "
+    'example "check my token" or "report an outage". To reach a person, type "agent".',
+}
+
 
 def _lang(language: str) -> str:
     return "en" if language == "en" else "id"
@@ -83,3 +90,8 @@ def handoff_notice(
 
 def resumed(language: str) -> str:
     return _RESUMED[_lang(language)]
+
+
+def text_only(language: str) -> str:
+    """Told when the customer sends a photo, voice note or sticker to the bot."""
+    return _TEXT_ONLY[_lang(language)]

@@ -28,6 +28,7 @@ from bot.policy import Memory, Reason, judge
 from handoff import Conversations, Entry, Role, Transcript
 from handoff.availability import Presence
 from handoff.handoffs import Handoffs, Outcome, State
+from handoff.outbox import Outbox
 from handoff.status import WITH_PEOPLE, Status
 from handoff.summary import summarize
 
@@ -72,10 +73,12 @@ class Router:
         bot: Bot,
         team: Team,
         *,
+        outbox: Outbox,
         timeout: float,
     ) -> None:
         self._conversations = conversations
         self._transcript = transcript
+        self._outbox = outbox
         self._handoffs = handoffs
         self._bot = bot
         self._team = team
@@ -88,13 +91,23 @@ class Router:
             conversation, ttl=self._timeout + 5, wait=self._timeout + 5
         ):
             state = await self._handoffs.state(conversation)
-            meta = {"message_id": inbound.message_id} if inbound.message_id else {}
-            await self._transcript.append(
+            meta: dict[str, object] = {}
+            if inbound.message_id:
+                meta["message_id"] = inbound.message_id
+            if inbound.attachment is not None:
+                a = inbound.attachment
+                meta["attachment"] = {"kind": a.kind, "ref": a.ref, "caption": a.caption}
+            [entry_id] = await self._transcript.append(
                 conversation,
                 [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
             )
             if state.status in WITH_PEOPLE:
-                return await self._with_people(inbound, state)
+                return await self._with_people(inbound, state, entry_id)
+            if inbound.attachment is not None:
+                # The bot reads text; an agent sees the attachment if the customer is handed over.
+                reply = Outbound(conversation, notices.text_only(state.language))
+                await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+                return Turn(replies=(reply,), understanding=Understanding(None))
             try:
                 if state.rasa_paused:  # handed back while Rasa could not be told
                     await self._resume(conversation)
@@ -136,15 +149,15 @@ class Router:
         await self._bot.resume(conversation)
         await self._handoffs.mark_rasa_paused(conversation, False)
 
-    async def _with_people(self, inbound: Inbound, state: State) -> Turn:
+    async def _with_people(self, inbound: Inbound, state: State, entry_id: str) -> Turn:
         conversation = inbound.conversation
         if inbound.payload == notices.BACK_TO_BOT and state.status is Status.WAITING:
             await self.hand_back(conversation, by="the customer")
             reply = Outbound(conversation, notices.resumed(state.language))
-            await self._transcript.append(conversation, [Entry(Role.BOT, reply.text)])
+            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
             return Turn(replies=(reply,), understanding=Understanding(None))
         log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
-        await self._handoffs.customer_wrote(conversation)
+        await self._handoffs.customer_wrote(conversation, entry_id)
         return Turn(replies=(), understanding=Understanding(None), paused=True)
 
     async def _hand_over(
@@ -182,7 +195,7 @@ class Router:
             explained=bool(kept),
         )
         notice = Outbound(conversation, text, buttons)
-        await self._transcript.append(
+        await self._outbox.post(
             conversation,
             [Entry(Role.BOT, text, buttons=buttons, meta={"handoff": signal.reason})],
         )
@@ -207,7 +220,7 @@ class Router:
         self, conversation: ConversationKey, turn: Turn, replies: tuple[Outbound, ...]
     ) -> None:
         intent = turn.understanding.intent
-        await self._transcript.append(
+        await self._outbox.post(
             conversation,
             [
                 Entry(

@@ -229,12 +229,13 @@ class Handoffs:
             summary=Summary.from_json(h.get("summary")),
         )
 
-    async def customer_wrote(self, conversation: ConversationKey) -> None:
+    async def customer_wrote(self, conversation: ConversationKey, entry_id: str) -> None:
         """Tell live inboxes that a customer wrote in a conversation people own."""
+        data = json.dumps({"entry_id": entry_id})
         async with self._store.guard():
             await self._store.redis.xadd(
                 keys.inbox_events(),
-                {"type": "message", "conversation": conversation.id, "ts": now_ms(), "data": "{}"},
+                {"type": "message", "conversation": conversation.id, "ts": now_ms(), "data": data},
                 maxlen=10000,
                 approximate=True,
             )

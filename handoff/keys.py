@@ -54,6 +54,11 @@ def inbound_seen(channel: str, message_id: str) -> str:
     return f"{PREFIX}:seen:{channel}:{message_id}"
 
 
+def lease(stream: str, entry_id: str) -> str:
+    """String with a TTL: a worker is processing this stream entry (others skip it meanwhile)."""
+    return f"{stream}:lease:{entry_id}"
+
+
 def outbox() -> str:
     """Stream: bot and agent messages to deliver on their channel (consumer group `senders`)."""
     return f"{PREFIX}:outbox"
@@ -76,6 +81,58 @@ def sent_message(channel: str, message_id: str) -> str:
 def agents_online() -> str:
     """Sorted set: agent name scored by their last heartbeat (ms since epoch)."""
     return f"{PREFIX}:agents:online"
+
+
+def agent(name: str) -> str:
+    """Hash: one agent account: role, password (Argon2id hash), created_at, token (sha256 of
+    the current API token, hex)."""
+    return f"{PREFIX}:agent:{name}"
+
+
+def agents() -> str:
+    """Set: the names of all agent accounts."""
+    return f"{PREFIX}:agents"
+
+
+def agent_token(digest: str) -> str:
+    """String: the agent name an API token (by its sha256, hex) belongs to."""
+    return f"{PREFIX}:agent-token:{digest}"
+
+
+def agent_sessions(name: str) -> str:
+    """Set: sha256 digests of the agent's session tokens (ended together on remove/passwd)."""
+    return f"{PREFIX}:agent:{name}:sessions"
+
+
+def agent_conversations(name: str) -> str:
+    """Set: conversation ids assigned to the agent (an index, checked against the conversation)."""
+    return f"{PREFIX}:agent:{name}:conversations"
+
+
+def agent_seen(name: str) -> str:
+    """Hash: conversation id -> the last transcript entry id the agent has seen (unread counts)."""
+    return f"{PREFIX}:agent:{name}:seen"
+
+
+def inbox_session(digest: str) -> str:
+    """Hash with an idle TTL: one browser session (agent, csrf, created_at), by the sha256 of its
+    cookie token, so the stored key never works as a cookie."""
+    return f"{PREFIX}:inbox:session:{digest}"
+
+
+def login_failures(scope: str, value: str) -> str:
+    """String counter with a TTL: failed logins for one name or one IP (scope "name" or "ip")."""
+    return f"{PREFIX}:inbox:login-failures:{scope}:{value}"
+
+
+def canned() -> str:
+    """Hash: canned reply key -> JSON {title, id, en} (the team's snippets)."""
+    return f"{PREFIX}:inbox:canned"
+
+
+def canned_seeded() -> str:
+    """String: set once the default canned replies were written (so deleting them all sticks)."""
+    return f"{PREFIX}:inbox:canned:seeded"
 
 
 # --- sandbox provider (bot/sandbox) ----------------------------------------------------------

@@ -10,6 +10,7 @@ import redis
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
+from redis.exceptions import ResponseError as ResponseError  # re-exported for handoff modules
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.errors import LockTimeout, StoreUnavailable

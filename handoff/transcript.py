@@ -19,6 +19,7 @@ class Role(str, enum.Enum):
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
+    NOTE = "note"  # an agent's private note: never shown or sent to the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +98,13 @@ class Transcript:
         async with self._store.guard():
             pipe = self._store.redis.pipeline(transaction=True)
             pipe.hsetnx(keys.conversation(cid), "created_at", ts)
-            pipe.hset(
-                keys.conversation(cid),
-                mapping={"channel": conversation.channel, "chat_id": conversation.chat_id},
-            )
+            mapping: dict[str | bytes, str] = {
+                "channel": conversation.channel,
+                "chat_id": conversation.chat_id,
+            }
+            if any(e.role is Role.CUSTOMER for e in entries):
+                mapping["last_customer_at"] = str(ts)  # opens WhatsApp's 24 h reply window
+            pipe.hset(keys.conversation(cid), mapping=mapping)
             for entry in entries:
                 fields = entry.to_fields()
                 fields["ts"] = str(ts)

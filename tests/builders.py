@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 
 from bot.messages import (
     Button,
@@ -13,6 +14,7 @@ from bot.messages import (
     Turn,
     Understanding,
 )
+from bot.sending import Media, MediaUnavailable, SendFailed, Sent
 
 _ids = itertools.count(1)
 
@@ -50,3 +52,22 @@ def rasa_answer(*texts: str, intent: str = "greet", confidence: float = 0.9) -> 
         "latest_action": "action_listen",
         "paused": False,
     }
+
+
+@dataclass
+class RecordingSender:
+    """Our own Sender interface, recording what it sends; `failures` are raised first, in order."""
+
+    channel: str = "telegram"
+    reply_window: float | None = None
+    failures: list[SendFailed] = field(default_factory=list)
+    sent: list[Outbound] = field(default_factory=list)
+
+    async def send(self, outbound: Outbound) -> Sent:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(outbound)
+        return Sent((f"{self.channel}-{len(self.sent)}",))
+
+    async def fetch_media(self, ref: str) -> Media:
+        raise MediaUnavailable(f"no media {ref}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -99,8 +100,9 @@ async def test_transfer_hand_back_and_close(store: Store) -> None:
 async def test_every_transition_reaches_the_inbox_event_stream(store: Store) -> None:
     handoffs, key = Handoffs(store), make_key()
     await request(handoffs, key)
-    await handoffs.customer_wrote(key)
+    await handoffs.customer_wrote(key, "1-0")
     await handoffs.claim(key, "ana")
     events = await store.redis.xrange(keys.inbox_events())
     assert [e["type"] for _, e in events] == ["request", "message", "claim"]
+    assert json.loads(events[1][1]["data"]) == {"entry_id": "1-0"}
     assert {e["conversation"] for _, e in events} == {key.id}

@@ -13,6 +13,7 @@ from bot import notices
 from bot.errors import BotUnavailable
 from bot.hours import ServiceHours
 from bot.messages import (
+    Attachment,
     ConversationKey,
     HandoffSignal,
     Inbound,
@@ -22,9 +23,11 @@ from bot.messages import (
     Understanding,
 )
 from bot.router import Router, Team
-from handoff import Conversations, Role, Transcript
+from bot.sending import DeliveryState
+from handoff import Conversations, Role, Transcript, keys
 from handoff.availability import Presence
 from handoff.handoffs import Handoffs
+from handoff.outbox import Outbox
 from handoff.status import Status
 from handoff.store import Store
 from tests.builders import make_inbound, make_key
@@ -93,7 +96,9 @@ def make_router(
     transcript, handoffs = Transcript(store), Handoffs(store)
     team = Team(ServiceHours.parse("mon-sat 08:00-20:00", "Asia/Jakarta"), Presence(store),
                 clock=lambda: now)  # fmt: skip
-    router = Router(Conversations(store), transcript, handoffs, bot, team, timeout=5)
+    router = Router(
+        Conversations(store), transcript, handoffs, bot, team, outbox=Outbox(store), timeout=5
+    )
     return router, transcript, handoffs
 
 
@@ -249,3 +254,38 @@ async def test_customer_in_the_queue_may_go_back_to_the_bot(store: Store) -> Non
     assert "kembali dengan asisten otomatis" in back.replies[0].text
     assert (await handoffs.state(key)).status is Status.BOT
     assert bot.resumed == [key.id]
+
+
+async def test_an_attachment_is_recorded_and_the_customer_told_the_bot_reads_text(
+    store: Store,
+) -> None:
+    bot = RecordingBot()
+    router, transcript, _ = make_router(store, bot)
+    photo = Attachment("photo", ref="AgAD-file", caption="meteran saya")
+    key = make_key(channel="telegram")
+    turn = await router.handle(make_inbound(photo.label, key, attachment=photo))
+    assert bot.received == []  # Rasa would only guess at "[photo] ..."
+    assert "hanya bisa membaca pesan teks" in turn.replies[0].text
+    first, reply = await transcript.read(key)
+    assert first.text == "[photo] meteran saya"
+    assert first.meta["attachment"] == {
+        "kind": "photo",
+        "ref": "AgAD-file",
+        "caption": "meteran saya",
+    }
+    deliveries = await Outbox(store).deliveries(key)
+    assert deliveries[reply.id].state is DeliveryState.QUEUED  # on its way to Telegram
+
+
+async def test_an_attachment_during_a_handoff_reaches_the_agent_silently(store: Store) -> None:
+    signal = HandoffSignal("asked_for_human", "asked")
+    bot = RecordingBot(answers("request_human", "Baik.", handoff=signal))
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="whatsapp")
+    await router.handle(make_inbound("petugas", key))
+    voice = Attachment("voice", ref="media-1")
+    quiet = await router.handle(make_inbound(voice.label, key, attachment=voice))
+    assert quiet.replies == () and quiet.paused
+    events = await store.redis.xrange(keys.inbox_events())
+    assert events[-1][1]["type"] == "message"
+    assert (await transcript.read(key))[-1].text == "[voice]"

@@ -1,0 +1,216 @@
+"""The outbox: bot and agent messages recorded in the transcript and queued for delivery at once.
+
+One Lua script appends the line to the transcript, records its delivery as queued and puts it
+on the outbox stream, so a message is never in the transcript without being on its way (or the
+other way round). Delivery states only move forward (a late "sent" never hides a "read"), and
+every change is published on the inbox's event stream for the agent who wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.messages import Button, ConversationKey, Outbound
+from bot.sending import STATE_RANK, DeliveryState
+from handoff import keys
+from handoff.errors import HandoffError
+from handoff.store import Store
+from handoff.transcript import Entry, now_ms
+
+log = logging.getLogger(__name__)
+
+SENT_TTL_S = 7 * 24 * 3600  # receipts may arrive days later (read receipts)
+
+_POST = """
+local cid, ts, direct = ARGV[1], ARGV[2], ARGV[3]
+redis.call('HSETNX', KEYS[4], 'created_at', ts)
+redis.call('HSET', KEYS[4], 'channel', ARGV[4], 'chat_id', ARGV[5])
+redis.call('ZADD', KEYS[5], ts, cid)
+local ids = {}
+for i = 6, #ARGV do
+  local fields = cjson.decode(ARGV[i])
+  local flat = {}
+  for _, pair in ipairs(fields) do
+    table.insert(flat, pair[1]); table.insert(flat, pair[2])
+  end
+  local id = redis.call('XADD', KEYS[1], '*', unpack(flat))
+  ids[#ids + 1] = id
+  if direct == '1' then
+    redis.call('HSET', KEYS[2], id, cjson.encode({state='sent', ts=tonumber(ts), attempts=0}))
+  else
+    redis.call('HSET', KEYS[2], id, cjson.encode({state='queued', ts=tonumber(ts), attempts=0}))
+    redis.call('XADD', KEYS[3], '*', 'conversation', cid, 'entry', id)
+  end
+end
+return ids
+"""
+
+# ARGV: entry id, new record JSON, new rank, rank of every state JSON, force, event JSON, ts
+_MARK = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current and ARGV[5] ~= '1' then return 0 end
+if current and ARGV[5] ~= '1' then
+  local ranks = cjson.decode(ARGV[4])
+  local old = cjson.decode(current)
+  if (ranks[old.state] or 0) > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*',
+  'type', 'delivery', 'conversation', ARGV[8], 'ts', ARGV[7], 'data', ARGV[6])
+return 1
+"""
+
+
+class NotRetryable(HandoffError):
+    """Raised when an agent asks to retry a message that has not failed (or does not exist)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How far one transcript line got on its way to the customer."""
+
+    entry_id: str
+    state: DeliveryState
+    reason: str = ""
+    attempts: int = 0
+    ts: int = 0
+    message_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"state": self.state.value, "reason": self.reason, "attempts": self.attempts,
+             "ts": self.ts, "message_ids": list(self.message_ids)},
+            ensure_ascii=False,
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, entry_id: str, raw: str) -> Delivery:
+        data = json.loads(raw)
+        return cls(
+            entry_id=entry_id,
+            state=DeliveryState(data.get("state", "queued")),
+            reason=str(data.get("reason") or ""),
+            attempts=int(data.get("attempts") or 0),
+            ts=int(data.get("ts") or 0),
+            message_ids=tuple(data.get("message_ids") or ()),
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {"entry_id": self.entry_id, **json.loads(self.to_json())}
+
+
+class Outbox:
+    def __init__(self, store: Store, *, direct: frozenset[str] = frozenset({"webchat"})) -> None:
+        self._store = store
+        self._direct = direct
+        self._post = store.redis.register_script(_POST)
+        self._mark = store.redis.register_script(_MARK)
+
+    async def post(self, conversation: ConversationKey, entries: Sequence[Entry]) -> list[str]:
+        """Append bot or agent lines to the transcript and queue them for delivery, atomically;
+        returns their transcript ids."""
+        if not entries:
+            return []
+        ts = now_ms()
+        cid = conversation.id
+        direct = "1" if conversation.channel in self._direct else "0"
+        fields = []
+        for entry in entries:
+            f = entry.to_fields()
+            f["ts"] = str(ts)
+            fields.append(json.dumps(list(f.items()), ensure_ascii=False))
+        script_keys = [
+            keys.transcript(cid), keys.deliveries(cid), keys.outbox(), keys.conversation(cid),
+            keys.conversations_by_activity(),
+        ]  # fmt: skip
+        async with self._store.guard():
+            ids = await self._post(
+                keys=script_keys,
+                args=[cid, ts, direct, conversation.channel, conversation.chat_id, *fields],
+            )
+        return [str(i) for i in ids]
+
+    async def outbound(self, conversation: ConversationKey, entry_id: str) -> Outbound | None:
+        """The message a queued line carries, read back from the transcript."""
+        async with self._store.guard():
+            rows = await self._store.redis.xrange(
+                keys.transcript(conversation.id), min=entry_id, max=entry_id
+            )
+        if not rows:
+            return None
+        entry = Entry.from_fields(rows[0][0], rows[0][1])
+        return Outbound(conversation, entry.text, tuple(Button(b.title, b.payload)
+                                                        for b in entry.buttons))  # fmt: skip
+
+    async def delivery(self, conversation: ConversationKey, entry_id: str) -> Delivery | None:
+        async with self._store.guard():
+            raw = await self._store.redis.hget(keys.deliveries(conversation.id), entry_id)
+        return Delivery.from_json(entry_id, raw) if raw else None
+
+    async def deliveries(self, conversation: ConversationKey) -> dict[str, Delivery]:
+        async with self._store.guard():
+            rows = await self._store.redis.hgetall(keys.deliveries(conversation.id))
+        return {entry_id: Delivery.from_json(entry_id, raw) for entry_id, raw in rows.items()}
+
+    async def mark(
+        self, conversation: ConversationKey, delivery: Delivery, *, force: bool = False
+    ) -> bool:
+        """Record a delivery state unless a later one is already known; publish the change."""
+        ranks = {state.value: rank for state, rank in STATE_RANK.items()}
+        event = {"entry_id": delivery.entry_id, "state": delivery.state.value,
+                 "reason": delivery.reason, "attempts": delivery.attempts}  # fmt: skip
+        async with self._store.guard():
+            changed = await self._mark(
+                keys=[keys.deliveries(conversation.id), keys.inbox_events()],
+                args=[
+                    delivery.entry_id, delivery.to_json(), STATE_RANK[delivery.state],
+                    json.dumps(ranks), "1" if force else "0", json.dumps(event, ensure_ascii=False),
+                    delivery.ts or now_ms(), conversation.id,
+                ],
+            )  # fmt: skip
+            if changed and delivery.state is DeliveryState.SENT:
+                pipe = self._store.redis.pipeline(transaction=False)
+                for message_id in delivery.message_ids:
+                    pipe.set(
+                        keys.sent_message(conversation.channel, message_id),
+                        f"{conversation.id} {delivery.entry_id}",
+                        ex=SENT_TTL_S,
+                    )
+                await pipe.execute()
+        return bool(changed)
+
+    async def receipt(
+        self, channel: str, message_id: str, state: DeliveryState, reason: str = ""
+    ) -> None:
+        """A channel's delivery report for one of its message ids (WhatsApp statuses)."""
+        async with self._store.guard():
+            found = await self._store.redis.get(keys.sent_message(channel, message_id))
+        if not found:
+            log.debug("%s: receipt for unknown message %s ignored", channel, message_id)
+            return
+        cid, _, entry_id = found.partition(" ")
+        conversation = ConversationKey.parse(cid)
+        current = await self.delivery(conversation, entry_id)
+        if current is None:
+            return
+        await self.mark(
+            conversation,
+            Delivery(entry_id, state, reason, current.attempts, now_ms(), current.message_ids),
+        )
+
+    async def retry(self, conversation: ConversationKey, entry_id: str) -> None:
+        """Put a failed message back on its way (an agent pressed "retry")."""
+        current = await self.delivery(conversation, entry_id)
+        if current is None or current.state is not DeliveryState.FAILED:
+            state = current.state.value if current else "unknown"
+            raise NotRetryable(f"only a failed message can be retried; this one is {state}")
+        await self.mark(
+            conversation, Delivery(entry_id, DeliveryState.QUEUED, ts=now_ms()), force=True
+        )
+        async with self._store.guard():
+            await self._store.redis.xadd(
+                keys.outbox(), {"conversation": conversation.id, "entry": entry_id}
+            )
