@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -90,6 +91,7 @@ class StreamWorker:
         concurrency: int = 16,
         max_pending: int = 512,
         reclaim_every: float = 30.0,
+        block_ms: int = 1000,
     ) -> None:
         self._consumer = consumer
         self._handle = handle
@@ -97,7 +99,9 @@ class StreamWorker:
         self._lanes = Lanes(concurrency)
         self._max_pending = max_pending
         self._reclaim_every = reclaim_every
+        self.block_ms = block_ms  # how long a read waits; also how soon `stop` takes effect
         self._in_flight: set[str] = set()
+        self._stopping = asyncio.Event()
 
     def _dispatch(self, entries: list[StreamEntry]) -> None:
         for entry in entries:
@@ -114,13 +118,16 @@ class StreamWorker:
             self._lanes.submit(self._lane_of(entry), job)
 
     async def run(self) -> None:
-        """Until cancelled: recover this consumer's own pending entries, then follow the stream."""
+        """Until stopped: recover this consumer's own pending entries, then follow the stream.
+
+        Stop it with `stop()`, not by cancelling: redis-py 4.x can leave a connection pool
+        stuck when a task is cancelled in the middle of a blocking read."""
         name = self._consumer.stream
         backoff = 0.5
         started = False
         last_reclaim = time.monotonic()
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     if not started:
                         await self._consumer.ensure_group()
@@ -130,14 +137,22 @@ class StreamWorker:
                     if time.monotonic() - last_reclaim > self._reclaim_every:
                         last_reclaim = time.monotonic()
                         self._dispatch(await self._consumer.reclaim())
-                    self._dispatch(await self._consumer.read(count=64, block_ms=1000))
+                    self._dispatch(await self._consumer.read(count=64, block_ms=self.block_ms))
                     backoff = 0.5
                 except StoreUnavailable as exc:
                     log.warning("%s: Redis unavailable, retrying in %.1f s: %s", name, backoff, exc)
-                    await asyncio.sleep(backoff)
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), backoff)
                     backoff = min(backoff * 2, 10.0)
         finally:
             await self._lanes.close()
+
+    async def stop(self, grace: float) -> None:
+        """Stop reading; give running jobs `grace` seconds, then cancel them (their entries
+        stay pending and are processed again after a restart)."""
+        self._stopping.set()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._lanes.wait_idle(), grace)
 
     async def drain(self) -> None:
         """Wait until every dispatched entry is handled (tests, benchmarks, shutdown)."""

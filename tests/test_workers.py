@@ -28,13 +28,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
 
 @contextlib.asynccontextmanager
 async def running(worker: StreamWorker) -> AsyncIterator[None]:
+    worker.block_ms = 50
     task = asyncio.create_task(worker.run())
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await worker.stop(grace=1)
+        await asyncio.wait_for(task, 5)
 
 
 class RecordingRouter:

@@ -1,0 +1,73 @@
+"""The Telegram `Sender`: one delivery attempt per call, failures classified for the worker."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import posixpath
+import re
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.errors import BadMessage
+from bot.messages import Outbound
+from bot.sending import Media, MediaUnavailable, SendFailed, Sent
+from channels.telegram.convert import CHANNEL, send_requests
+from channels.telegram.errors import send_failed
+
+log = logging.getLogger(__name__)
+
+_FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class TelegramSender:
+    """Sends bot and agent messages through the Bot API; fetches customers' files."""
+
+    channel = CHANNEL
+    reply_window: float | None = None  # Telegram lets a bot answer at any time
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, outbound: Outbound) -> Sent:
+        """Send `outbound` (split when longer than Telegram allows). Parts already sent when a
+        later part fails are sent again on retry: the worker retries whole messages."""
+        cid = outbound.conversation.id
+        try:
+            requests = send_requests(outbound)
+        except BadMessage as exc:
+            raise SendFailed(str(exc), permanent=True) from exc
+        ids: list[str] = []
+        for number, kwargs in enumerate(requests, start=1):
+            try:
+                message = await self._bot.send_message(**kwargs)
+            except TelegramError as exc:
+                failure = send_failed(exc)
+                log.warning("%s: part %d/%d not sent: %s", cid, number, len(requests),
+                            failure.reason)  # fmt: skip
+                raise failure from exc
+            ids.append(str(message.message_id))
+        log.info("%s: sent %d message(s)", cid, len(ids))
+        return Sent(tuple(ids))
+
+    async def fetch_media(self, ref: str) -> Media:
+        """Download a customer's file by its file id (getFile, then the file URL)."""
+        if not _FILE_ID.match(ref):
+            raise MediaUnavailable("not a Telegram file id")
+        try:
+            file = await self._bot.get_file(ref)
+        except TelegramError as exc:
+            raise MediaUnavailable(f"Telegram cannot hand over this file: {exc.message}") from exc
+        path = file.file_path or ""
+        # A local Bot API server in --local mode answers with a path on its own disk; PTB
+        # would then read that path from ours. Only download from the file URL.
+        if not path.startswith(self._bot.base_file_url + "/"):
+            raise MediaUnavailable("Telegram gave no downloadable path for this file")
+        try:
+            content = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            raise MediaUnavailable(f"downloading the file failed: {exc.message}") from exc
+        name = posixpath.basename(path)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return Media(content, content_type, name)
