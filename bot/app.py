@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -20,10 +19,10 @@ from bot.intake import Intake
 from bot.messages import ConversationKey, Inbound, Turn
 from bot.rasa_client import RasaClient
 from bot.router import Router, Team
-from bot.sending import DeliveryState, Sender
+from bot.sending import DeliveryState, Media, MediaUnavailable, Sender
 from bot.settings import Settings, redact_url
-from channels import webchat
-from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript
+from channels import telegram, webchat, whatsapp
+from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
 from handoff.availability import Presence
 from handoff.handoffs import Handoffs
 from handoff.outbox import Outbox
@@ -125,19 +124,38 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
         ]
         yield
-        for task in workers:
+        await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
+        _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
+        for task in stuck:
             task.cancel()
-        for task in workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         await session.close()
         await store.close()
 
     return ctx
 
 
+def _inbox_services(app: web.Application) -> inbox.InboxServices:
+    """What the agents' inbox needs from the gateway, once the resources exist."""
+    senders = app[SENDERS]
+
+    def reply_window(channel: str) -> float | None:
+        sender = senders.get(channel)
+        return sender.reply_window if sender else None
+
+    async def fetch_media(channel: str, ref: str) -> Media:
+        sender = senders.get(channel)
+        if sender is None:
+            raise MediaUnavailable(f"attachments cannot be fetched from {channel}")
+        return await sender.fetch_media(ref)
+
+    return inbox.InboxServices(
+        app[STORE], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX], app[ROUTER].hand_back,
+        reply_window, fetch_media,
+    )  # fmt: skip
+
+
 def create_app(settings: Settings) -> web.Application:
-    """The gateway: web chat, health; later the channels' webhooks and the agents' inbox."""
+    """The gateway: web chat, Telegram and WhatsApp webhooks, the agents' inbox, health."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
     app[SETTINGS] = settings
     app[SENDERS] = {}
@@ -171,6 +189,11 @@ def create_app(settings: Settings) -> web.Application:
         return web.json_response({"status": "ok"})
 
     webchat.setup(app, send=send, history=history)
+    for channel in (telegram, whatsapp):  # after _resources: `accept` works once they start
+        sender = channel.install(app, settings, accept, receipt)
+        if sender is not None:
+            app[SENDERS][sender.channel] = sender
+    inbox.setup(app, lambda: _inbox_services(app))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
     return app

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from dotenv import load_dotenv
 
-from bot import desk
+from bot import agents, desk
 from bot.app import create_app
 from bot.errors import ConfigError, LoketError
 from bot.settings import PROJECT_ROOT, Settings, redact_url
@@ -103,6 +103,10 @@ def cmd_handoffs(args: argparse.Namespace) -> None:
     desk.run(_settings(), args)
 
 
+def cmd_agents(args: argparse.Namespace) -> None:
+    agents.run(_settings(), args)
+
+
 def _provider_url(settings: Settings) -> str:
     return settings.provider_url or f"http://127.0.0.1:{settings.provider_port}"
 
@@ -163,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("ref", help="the transaction reference, e.g. TRXAB12CD34")
     pay.set_defaults(func=cmd_sandbox_pay)
     desk.add_parser(sub).set_defaults(func=cmd_handoffs)
+    agents.add_parser(sub).set_defaults(func=cmd_agents)
     return parser
 
 

@@ -1,0 +1,79 @@
+"""Who is asking: a browser session (cookie + CSRF token) or an integration's API token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from handoff.inbox.accounts import Agent
+from handoff.inbox.errors import Forbidden, NotSignedIn
+from handoff.inbox.parts import PARTS
+from handoff.inbox.sessions import Session
+
+COOKIE = "loket_session"
+LOGIN_COOKIE = "loket_login"  # the login form's CSRF token (double submit)
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    agent: Agent
+    session: Session | None = None  # None when the request carried an API token
+    token: str = ""  # the session cookie's token
+
+
+def is_https(request: web.Request) -> bool:
+    # Only ever makes the cookie stricter, so trusting the proxy's header here is harmless.
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    response.set_cookie(
+        COOKIE, token, path="/inbox", httponly=True, samesite="Strict", secure=is_https(request)
+    )
+
+
+def same_origin(request: web.Request) -> bool:
+    """False when the browser says the form was posted from another site."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    host = origin.split("://", 1)[-1]
+    return host == request.host
+
+
+async def session_caller(request: web.Request) -> Caller | None:
+    """The signed-in agent of the session cookie, or None (no CSRF check: for pages)."""
+    parts = request.app[PARTS]
+    token = request.cookies.get(COOKIE, "")
+    session = await parts.sessions.get(token)
+    if session is None:
+        return None
+    agent = await parts.accounts.get(session.agent)
+    if agent is None:
+        await parts.sessions.end(token)
+        return None
+    return Caller(agent, session, token)
+
+
+async def authenticate(request: web.Request) -> Caller:
+    """The caller of an API request; raises NotSignedIn or Forbidden (CSRF)."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotSignedIn("use Authorization: Bearer <API token>")
+        agent = await request.app[PARTS].accounts.by_token(token.strip())
+        if agent is None:
+            raise NotSignedIn("this API token is not valid")
+        return Caller(agent)
+    caller = await session_caller(request)
+    if caller is None or caller.session is None:
+        raise NotSignedIn("sign in first")
+    if request.method not in SAFE_METHODS and not caller.session.csrf_ok(
+        request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden(f"missing or wrong {CSRF_HEADER} header")
+    return caller

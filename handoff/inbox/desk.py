@@ -1,0 +1,319 @@
+"""What agents see and do: the queue, their own conversations, one conversation in full, and
+the actions on it (claim, reply, note, transfer, hand back, close, retry a delivery).
+Who may do what is decided in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages import ConversationKey, clean_text
+from bot.sending import Media
+from bot.sending import MediaUnavailable as ChannelMediaUnavailable
+from handoff import keys
+from handoff.availability import Presence
+from handoff.errors import TransitionRefused
+from handoff.handoffs import Handoff, Handoffs, Outcome, State
+from handoff.inbox.accounts import Accounts, Agent
+from handoff.inbox.errors import Conflict, Forbidden, Invalid, MediaUnavailable, NotFound
+from handoff.inbox.rules import conflict, may_note, may_resolve, may_transfer, may_write
+from handoff.outbox import NotRetryable, Outbox
+from handoff.status import Status
+from handoff.store import Store
+from handoff.transcript import Entry, Role, Transcript, now_ms
+
+RESOLUTIONS = ("solved", "no-reply", "duplicate", "spam", "other")
+MAX_RESOLUTION_TEXT = 200
+UNREAD_SCAN = 200  # transcript lines looked at per conversation for its unread count
+ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxServices:
+    """What the inbox needs from the rest of the gateway, handed over by the composition root."""
+
+    store: Store
+    handoffs: Handoffs
+    transcript: Transcript
+    outbox: Outbox
+    hand_back: Callable[[ConversationKey, str], Awaitable[Outcome]]  # the router's: Rasa resumes
+    reply_window: Callable[[str], float | None]  # channel -> seconds, or None (no window)
+    fetch_media: Callable[[str, str], Awaitable[Media]]  # (channel, ref) -> the attachment
+
+
+def _card(h: Handoff, unread: int) -> dict[str, Any]:
+    key = ConversationKey.parse(h.conversation_id)
+    return {
+        "id": h.conversation_id, "channel": key.channel, "chat_id": key.chat_id,
+        "status": h.status.value, "reason": h.reason, "language": h.language,
+        "created_at": h.created_at, "assignee": h.assignee, "summary": h.summary.one_line(),
+        "unread": unread,
+    }  # fmt: skip
+
+
+class Desk:
+    def __init__(
+        self,
+        services: InboxServices,
+        accounts: Accounts,
+        presence: Presence,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self._s = services
+        self._redis = services.store.redis
+        self._accounts = accounts
+        self._presence = presence
+        self._clock = clock
+
+    # --- reading -----------------------------------------------------------------------------
+
+    async def queue(self, agent: Agent) -> dict[str, Any]:
+        """Waiting conversations, oldest first."""
+        found = await self._handoffs(await self._s.handoffs.waiting())
+        waiting = [h for h in found if h.status is Status.WAITING]
+        return {"now": self._clock(), "conversations": await self._cards(agent, waiting)}
+
+    async def mine(self, agent: Agent) -> dict[str, Any]:
+        """Conversations assigned to the agent, longest-waiting first."""
+        async with self._s.store.guard():
+            ids = sorted(await self._redis.smembers(keys.agent_conversations(agent.name)))
+        found = await self._handoffs(ids)
+        mine = [h for h in found if h.status is Status.ASSIGNED and h.assignee == agent.name]
+        stale = set(ids) - {h.conversation_id for h in mine}
+        if stale:  # handed back, closed or transferred elsewhere (e.g. from the terminal)
+            async with self._s.store.guard():
+                await self._redis.srem(keys.agent_conversations(agent.name), *stale)
+        mine.sort(key=lambda h: h.created_at)
+        return {"now": self._clock(), "conversations": await self._cards(agent, mine)}
+
+    async def _handoffs(self, ids: list[str]) -> list[Handoff]:
+        found = await asyncio.gather(
+            *(self._s.handoffs.get(ConversationKey.parse(cid)) for cid in ids)
+        )
+        return [h for h in found if h is not None]
+
+    async def _cards(self, agent: Agent, handoffs: list[Handoff]) -> list[dict[str, Any]]:
+        if not handoffs:
+            return []
+        ids = [h.conversation_id for h in handoffs]
+        async with self._s.store.guard():
+            seen = await self._redis.hmget(keys.agent_seen(agent.name), ids)
+            pipe = self._redis.pipeline(transaction=False)
+            for cid, last in zip(ids, seen, strict=True):
+                pipe.xrange(keys.transcript(cid), min=f"({last}" if last else "-", max="+",
+                            count=UNREAD_SCAN)  # fmt: skip
+            rows = await pipe.execute()
+        unread = [sum(1 for _, f in r if f.get("role") == Role.CUSTOMER.value) for r in rows]
+        return [_card(h, n) for h, n in zip(handoffs, unread, strict=True)]
+
+    async def conversation(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
+        """The full transcript with delivery states, the handoff's summary, the reply window."""
+        handoff = await self._s.handoffs.get(key)
+        entries = await self._s.transcript.read(key)
+        if not entries and handoff is None:
+            raise NotFound(f"there is no conversation {key.id}")
+        deliveries = await self._s.outbox.deliveries(key)
+        async with self._s.store.guard():
+            last_customer, resolution = await self._redis.hmget(
+                keys.conversation(key.id), ["last_customer_at", "resolution"]
+            )
+            if entries:
+                await self._redis.hset(keys.agent_seen(agent.name), key.id, entries[-1].id)
+            if handoff and handoff.status is Status.ASSIGNED and handoff.assignee == agent.name:
+                await self._redis.sadd(keys.agent_conversations(agent.name), key.id)
+        lines = []
+        for e in entries:
+            line = e.as_json()
+            if e.id in deliveries:
+                line["delivery"] = deliveries[e.id].as_json()
+            lines.append(line)
+        state = await self._s.handoffs.state(key)
+        answer: dict[str, Any] = {
+            "now": self._clock(),
+            "conversation": {
+                **(_card(handoff, 0) if handoff else {"id": key.id, "channel": key.channel,
+                                                       "chat_id": key.chat_id}),
+                "status": state.status.value, "assignee": state.assignee,
+                "detail": handoff.detail if handoff else "", "resolution": resolution or "",
+            },
+            "summary": None,
+            "entries": lines,
+            "reply_window": self._window(key, entries, last_customer),
+            "can": self._abilities(agent, state),
+        }  # fmt: skip
+        if handoff is not None:
+            s = handoff.summary
+            answer["summary"] = {
+                "wanted": [{"intent": w.name, "confidence": w.confidence} for w in s.wanted],
+                "collected": dict(s.collected), "last_action": s.last_action,
+                "failed_turns": s.failed_turns, "customer_messages": s.customer_messages,
+                "one_line": s.one_line(),
+            }  # fmt: skip
+        return answer
+
+    def _window(
+        self, key: ConversationKey, entries: list[Entry], last_customer: str | None
+    ) -> dict[str, Any] | None:
+        seconds = self._s.reply_window(key.channel)
+        if seconds is None:
+            return None
+        last = int(last_customer or 0) or max(
+            (e.ts for e in entries if e.role is Role.CUSTOMER), default=0
+        )
+        closes_at = last + int(seconds * 1000)
+        return {"seconds": seconds, "last_customer_at": last, "closes_at": closes_at,
+                "expired": self._clock() > closes_at}  # fmt: skip
+
+    def _abilities(self, agent: Agent, state: State) -> dict[str, bool]:
+        def ok(check: Callable[[Agent, State], None]) -> bool:
+            try:
+                check(agent, state)
+            except (Forbidden, Conflict):
+                return False
+            return True
+
+        return {
+            "claim": agent.works_queue and state.status is Status.WAITING,
+            "reply": ok(may_write), "note": ok(may_note), "transfer": ok(may_transfer),
+            "hand_back": ok(may_resolve), "close": ok(may_resolve),
+        }  # fmt: skip
+
+    async def agents(self) -> list[dict[str, Any]]:
+        online = set(await self._presence.online(self._clock()))
+        return [{**a.as_json(), "online": a.name in online} for a in await self._accounts.all()]
+
+    async def media(self, agent: Agent, key: ConversationKey, entry_id: str) -> Media:
+        entry = await self._entry(key, entry_id)
+        attachment = entry.meta.get("attachment") if entry.role is Role.CUSTOMER else None
+        if not isinstance(attachment, dict) or not attachment.get("ref"):
+            raise NotFound("this message has no attachment")
+        try:
+            return await self._s.fetch_media(key.channel, str(attachment["ref"]))
+        except ChannelMediaUnavailable as exc:
+            raise MediaUnavailable(f"the attachment is not available any more: {exc}") from exc
+
+    async def _entry(self, key: ConversationKey, entry_id: str) -> Entry:
+        if not ENTRY_ID.match(entry_id):
+            raise NotFound(f"there is no message {entry_id} in {key.id}")
+        for entry in await self._s.transcript.read(key):
+            if entry.id == entry_id:
+                return entry
+        raise NotFound(f"there is no message {entry_id} in {key.id}")
+
+    # --- acting ------------------------------------------------------------------------------
+
+    async def _state(self, key: ConversationKey) -> State:
+        async with self._s.store.guard():
+            exists = await self._redis.exists(keys.conversation(key.id))
+        if not exists:
+            raise NotFound(f"there is no conversation {key.id}")
+        return await self._s.handoffs.state(key)
+
+    async def claim(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
+        if not agent.works_queue:
+            raise Forbidden("trainers can read conversations but not take them")
+        await self._state(key)
+        try:
+            outcome = await self._s.handoffs.claim(key, agent.name)
+        except TransitionRefused as exc:
+            raise conflict(exc, agent) from None
+        async with self._s.store.guard():
+            await self._redis.sadd(keys.agent_conversations(agent.name), key.id)
+        return {"status": outcome.status.value, "assignee": outcome.assignee}
+
+    async def reply(self, agent: Agent, key: ConversationKey, text: object) -> dict[str, Any]:
+        cleaned = clean_text(text)
+        may_write(agent, await self._state(key))
+        [entry_id] = await self._s.outbox.post(
+            key, [Entry(Role.AGENT, cleaned, meta={"agent": agent.name})]
+        )
+        await self._publish("reply", key, {"entry_id": entry_id, "agent": agent.name})
+        delivery = await self._s.outbox.delivery(key, entry_id)
+        return {"entry_id": entry_id, "delivery": delivery.as_json() if delivery else None}
+
+    async def note(self, agent: Agent, key: ConversationKey, text: object) -> dict[str, Any]:
+        cleaned = clean_text(text)
+        may_note(agent, await self._state(key))
+        [entry_id] = await self._s.transcript.append(
+            key, [Entry(Role.NOTE, cleaned, meta={"agent": agent.name})]
+        )
+        await self._publish("note", key, {"entry_id": entry_id, "agent": agent.name})
+        return {"entry_id": entry_id}
+
+    async def transfer(self, agent: Agent, key: ConversationKey, to: object) -> dict[str, Any]:
+        if not isinstance(to, str) or not to:
+            raise Invalid('name the agent to transfer to: {"to": "name"}')
+        state = await self._state(key)
+        may_transfer(agent, state)
+        target = await self._accounts.get(to)
+        if target is None:
+            raise Invalid(f"there is no agent called {to}")
+        if not target.works_queue:
+            raise Invalid(f"{to} is a trainer and cannot take conversations")
+        if to == state.assignee:
+            raise Invalid(f"the conversation is already with {to}")
+        current = state.assignee if agent.is_admin else agent.name
+        try:
+            outcome = await self._s.handoffs.transfer(key, current, to)
+        except TransitionRefused as exc:
+            raise conflict(exc, agent) from None
+        async with self._s.store.guard():
+            await self._redis.srem(keys.agent_conversations(current), key.id)
+            await self._redis.sadd(keys.agent_conversations(to), key.id)
+        return {"status": outcome.status.value, "assignee": outcome.assignee}
+
+    async def hand_back(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
+        state = await self._state(key)
+        may_resolve(agent, state)
+        try:
+            outcome = await self._s.hand_back(key, agent.name)
+        except TransitionRefused as exc:
+            raise conflict(exc, agent) from None
+        await self._unassign(key, state)
+        return {"status": outcome.status.value}
+
+    async def close(
+        self, agent: Agent, key: ConversationKey, resolution: object, text: object = ""
+    ) -> dict[str, Any]:
+        if resolution not in RESOLUTIONS:
+            raise Invalid(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+        detail = clean_text(text, limit=MAX_RESOLUTION_TEXT) if text else ""
+        state = await self._state(key)
+        may_resolve(agent, state)
+        try:
+            outcome = await self._s.handoffs.close(
+                key, agent.name, f"{resolution}: {detail}" if detail else str(resolution)
+            )
+        except TransitionRefused as exc:
+            raise conflict(exc, agent) from None
+        await self._unassign(key, state)
+        return {"status": outcome.status.value}
+
+    async def retry(self, agent: Agent, key: ConversationKey, entry_id: str) -> dict[str, Any]:
+        may_write(agent, await self._state(key))
+        await self._entry(key, entry_id)
+        try:
+            await self._s.outbox.retry(key, entry_id)
+        except NotRetryable as exc:
+            raise Conflict(str(exc)) from None
+        delivery = await self._s.outbox.delivery(key, entry_id)
+        return {"entry_id": entry_id, "delivery": delivery.as_json() if delivery else None}
+
+    async def _unassign(self, key: ConversationKey, state: State) -> None:
+        if state.assignee:
+            async with self._s.store.guard():
+                await self._redis.srem(keys.agent_conversations(state.assignee), key.id)
+
+    async def _publish(self, kind: str, key: ConversationKey, data: dict[str, Any]) -> None:
+        async with self._s.store.guard():
+            await self._redis.xadd(
+                keys.inbox_events(),
+                {"type": kind, "conversation": key.id, "ts": self._clock(),
+                 "data": json.dumps(data, ensure_ascii=False)},
+                maxlen=10000, approximate=True,
+            )  # fmt: skip

@@ -1,0 +1,161 @@
+"""The inbox's place in the gateway: `setup()` adds its pages, login, logout and JSON API.
+
+Pages are static files (no build step, no CDN); only the login page is filled in, with its
+form's CSRF token and a message, both HTML-escaped. Every response carries a strict
+Content-Security-Policy: scripts only from this server, no inline script at all.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from handoff.inbox import api
+from handoff.inbox.auth import (
+    COOKIE,
+    CSRF_HEADER,
+    LOGIN_COOKIE,
+    is_https,
+    same_origin,
+    session_caller,
+    set_session_cookie,
+)
+from handoff.inbox.desk import InboxServices
+from handoff.inbox.errors import Forbidden, TooManyAttempts
+from handoff.inbox.parts import PARTS, Parts
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = {"inbox.js": "application/javascript", "inbox.css": "text/css"}
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",  # "no-referrer" would make form posts send Origin: null
+    "Cache-Control": "no-store",
+}
+
+
+def login_page(csrf: str, message: str = "", name: str = "", status: int = 200) -> web.Response:
+    template = (STATIC / "login.html").read_text(encoding="utf-8")
+    page = (
+        template.replace("{{csrf}}", html.escape(csrf))
+        .replace("{{name}}", html.escape(name))
+        .replace("{{message}}", html.escape(message))
+        .replace("{{message_hidden}}", "" if message else "hidden")
+    )
+    return web.Response(text=page, content_type="text/html", status=status, headers=PAGE_HEADERS)
+
+
+def _fresh_login_form(
+    request: web.Request, message: str = "", name: str = "", status: int = 200
+) -> web.Response:
+    csrf = secrets.token_urlsafe(24)
+    response = login_page(csrf, message, name, status)
+    response.set_cookie(LOGIN_COOKIE, csrf, path="/inbox/login", httponly=True,
+                        samesite="Strict", secure=is_https(request), max_age=3600)  # fmt: skip
+    return response
+
+
+async def inbox_page(request: web.Request) -> web.StreamResponse:
+    if await session_caller(request) is None:
+        raise web.HTTPSeeOther("/inbox/login")
+    return web.FileResponse(STATIC / "inbox.html", headers=PAGE_HEADERS)
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in ASSETS:
+        raise web.HTTPNotFound()
+    return web.FileResponse(
+        STATIC / name,
+        headers={"Content-Type": ASSETS[name], "X-Content-Type-Options": "nosniff",
+                 "Cache-Control": "no-cache"},
+    )  # fmt: skip
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if await session_caller(request) is not None:
+        raise web.HTTPSeeOther("/inbox")
+    return _fresh_login_form(request)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    parts = request.app[PARTS]
+    form = await request.post()
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    presented = str(form.get("csrf", ""))
+    if not same_origin(request) or not expected or not secrets.compare_digest(expected, presented):
+        return _fresh_login_form(
+            request, "The login form expired. Please try again.", name, status=403
+        )
+    address = request.remote or ""
+    try:
+        await parts.limiter.check(name, address)
+    except TooManyAttempts as exc:
+        log.warning("login for %r refused: too many failures", name[:32])
+        response = _fresh_login_form(request, str(exc), name, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    agent = await parts.accounts.verify(name, password)
+    if agent is None:
+        await parts.limiter.failed(name, address)
+        log.info("failed login for %r", name[:32])
+        return _fresh_login_form(request, "Wrong name or password.", name, status=401)
+    await parts.limiter.succeeded(name)
+    token, _ = await parts.sessions.open(agent.name)
+    log.info("%s signed in", agent.name)
+    response = web.HTTPSeeOther("/inbox")
+    set_session_cookie(response, request, token)
+    response.del_cookie(LOGIN_COOKIE, path="/inbox/login")
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    parts = request.app[PARTS]
+    caller = await session_caller(request)
+    if caller is not None and caller.session is not None:
+        form = await request.post()
+        presented = request.headers.get(CSRF_HEADER) or str(form.get("csrf", ""))
+        if not same_origin(request) or not caller.session.csrf_ok(presented):
+            return api.respond_error(Forbidden("missing or wrong CSRF token"))
+        await parts.sessions.end(caller.token)
+        await parts.presence.leave(caller.agent.name)
+        log.info("%s signed out", caller.agent.name)
+    response = web.HTTPSeeOther("/inbox/login")
+    response.del_cookie(COOKIE, path="/inbox")
+    raise response
+
+
+def setup(app: web.Application, services: Callable[[], InboxServices]) -> None:
+    """Add the inbox to `app`. `services` is called once the app's resources exist (at start),
+    so append this after the cleanup context that creates them."""
+
+    async def parts_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[PARTS] = Parts.build(services())
+        yield
+
+    async def end_streams(app: web.Application) -> None:
+        if PARTS in app:
+            await app[PARTS].live.close()
+
+    app.cleanup_ctx.append(parts_ctx)
+    app.on_shutdown.append(end_streams)  # type: ignore[arg-type]  # aiohttp's Signal typing
+    app.router.add_get("/inbox", inbox_page)
+    app.router.add_get("/inbox/login", login_form)
+    app.router.add_post("/inbox/login", login)
+    app.router.add_post("/inbox/logout", logout)
+    app.router.add_get("/inbox/static/{name}", asset)
+    for method, path, view in api.ROUTES:
+        app.router.add_route(method, path, api.guarded(view))
