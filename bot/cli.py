@@ -85,6 +85,18 @@ def cmd_run(args: argparse.Namespace) -> None:
                 f"cannot reach Redis at REDIS_URL={redact_url(settings.redis_url)}: {exc}; "
                 "unset REDIS_URL to use the embedded Redis"
             ) from exc
+    if args.gateway_only:
+        # A replica: Redis, Rasa and the action server run elsewhere and are given by URL.
+        needed = {
+            "REDIS_URL": settings.redis_url,
+            "LOKET_RASA_URL": settings.rasa_url,
+            "LOKET_ACTIONS_URL": settings.actions_url,
+        }
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise ConfigError(f"--gateway-only needs {', '.join(missing)} to be set")
+        asyncio.run(_serve(settings))
+        return
     model = ensure_model(ModelInputs(PROJECT_ROOT), settings.models_dir)
     stack = Stack(settings, model)
     try:
@@ -154,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser(
         "run", help="train if needed, then start Redis, Rasa, the action server and the gateway"
+    )
+    run.add_argument(
+        "--gateway-only",
+        action="store_true",
+        help="start only the gateway (a replica): REDIS_URL, LOKET_RASA_URL and "
+        "LOKET_ACTIONS_URL name the shared Redis, Rasa server and action server",
     )
     run.set_defaults(func=cmd_run)
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
