@@ -54,11 +54,20 @@ async def _serve(settings: Settings) -> None:
             "set LOKET_PORT to a free port"
         ) from exc
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    channels = ", ".join(
+        ["web chat"]
+        + (["Telegram (" + ("webhook" if settings.telegram_webhook_url else "polling") + ")"]
+           if settings.telegram_token else [])
+        + (["WhatsApp"] if settings.whatsapp_token else [])
+    )  # fmt: skip
     base = f"http://{shown_host}:{settings.port}"
     print(
         "\n"
         "  Loket is running.\n"
         f"    Chat with the bot:   {base}/chat   (no account needed)\n"
+        f"    Agents' inbox:       {base}/inbox  (first: .venv/bin/loket agents add NAME "
+        "--role admin)\n"
+        f"    Channels:            {channels}\n"
         f"    Health:              {base}/healthz\n"
         f"    Redis:               {redact_url(settings.redis_url or '')}\n"
         "  Press Ctrl-C to stop.\n",
