@@ -7,18 +7,15 @@ Passwords are read with getpass (asked twice), or from standard input with
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.desk import redis_url
+from bot.desk import with_store
 from bot.errors import LoketError
 from bot.settings import Settings
-from handoff.errors import HandoffError, StoreUnavailable
 from handoff.inbox import Accounts, AgentRole
-from handoff.store import Store
 
 
 def read_password(args: argparse.Namespace) -> str:
@@ -75,18 +72,8 @@ COMMANDS: dict[str, Command] = {
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
-    async def go() -> None:
-        store = Store.from_url(redis_url(settings))
-        try:
-            await COMMANDS[args.agents_command](Accounts(store), args)
-        except StoreUnavailable as exc:
-            raise LoketError(f"cannot reach Redis: {exc}") from exc
-        except HandoffError as exc:
-            raise LoketError(str(exc)) from exc
-        finally:
-            await store.close()
-
-    asyncio.run(go())
+    command = COMMANDS[args.agents_command]
+    with_store(settings, lambda store: command(Accounts(store), args))
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -183,6 +184,16 @@ def create_app(settings: Settings) -> web.Application:
         report = await health.check(
             app[STORE], app[RASA], app[SESSION], settings.actions_url or "", settings.provider_url
         )
+        senders: dict[str, Sender] = app[SENDERS]
+        report["channels"] = ["webchat", *sorted(senders)]
+        if report["redis"]["ok"]:
+            # Messages accepted but not yet through their turn, and lines not yet sent: a
+            # growing number means the workers are behind (or stuck on an unreachable channel).
+            with contextlib.suppress(StoreUnavailable):
+                report["backlog"] = {
+                    "inbound": await app[INTAKE].backlog(),
+                    "outbox": await app[COURIER].backlog(),
+                }
         return health.response(report)
 
     async def livez(request: web.Request) -> web.Response:

@@ -56,6 +56,10 @@ class Courier:
             self._consumer, self._process, lambda e: e.fields.get("conversation", "")
         )
 
+    async def backlog(self) -> int:
+        """Entries not yet finished (for /healthz)."""
+        return await self._consumer.backlog()
+
     async def _process(self, entry: StreamEntry) -> None:
         if not await self._consumer.lease(entry.id, LEASE_S):
             return

@@ -91,11 +91,13 @@ COMMANDS: dict[str, Command] = {
 }  # fmt: skip
 
 
-def run(settings: Settings, args: argparse.Namespace) -> None:
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[None]]) -> None:
+    """Run one terminal command against Loket's Redis; its errors become clear messages."""
+
     async def go() -> None:
         store = Store.from_url(redis_url(settings))
         try:
-            await COMMANDS[args.handoffs_command](Handoffs(store), Transcript(store), args)
+            await work(store)
         except StoreUnavailable as exc:
             raise LoketError(f"cannot reach Redis: {exc}") from exc
         except HandoffError as exc:
@@ -104,6 +106,11 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
             await store.close()
 
     asyncio.run(go())
+
+
+def run(settings: Settings, args: argparse.Namespace) -> None:
+    command = COMMANDS[args.handoffs_command]
+    with_store(settings, lambda store: command(Handoffs(store), Transcript(store), args))
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

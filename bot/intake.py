@@ -55,6 +55,10 @@ class Intake:
                      inbound.message_id)  # fmt: skip
         return added
 
+    async def backlog(self) -> int:
+        """Entries not yet finished (for /healthz)."""
+        return await self._consumer.backlog()
+
     async def _process(self, entry: StreamEntry) -> None:
         if not await self._consumer.lease(entry.id, self._lease_s):
             return  # another worker has it (or finished it)

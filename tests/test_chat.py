@@ -70,6 +70,8 @@ async def test_health_reports_every_part(client: TestClient) -> None:
     assert body["status"] == "ok"
     assert body["redis"]["ok"] and body["action_server"]["ok"] and body["provider"]["ok"]
     assert body["model"]["file"].startswith("loket-")
+    assert body["channels"] == ["webchat"]  # no Telegram or WhatsApp configured
+    assert body["backlog"] == {"inbound": 0, "outbox": 0}
 
 
 async def test_chat_page_is_served(client: TestClient) -> None:
