@@ -91,49 +91,61 @@ class Router:
             conversation, ttl=self._timeout + 5, wait=self._timeout + 5
         ):
             state = await self._handoffs.state(conversation)
-            meta: dict[str, object] = {}
+            if inbound.message_id and inbound.message_id == state.answered:
+                # Processed before a crash that came before its acknowledgement: not again.
+                log.info("%s: message %s was answered already", conversation.id,
+                         inbound.message_id)  # fmt: skip
+                return Turn(replies=(), understanding=Understanding(None))
+            turn = await self._turn(inbound, state)
             if inbound.message_id:
-                meta["message_id"] = inbound.message_id
-            if inbound.attachment is not None:
-                a = inbound.attachment
-                meta["attachment"] = {"kind": a.kind, "ref": a.ref, "caption": a.caption}
-            [entry_id] = await self._transcript.append(
-                conversation,
-                [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+                await self._handoffs.mark_answered(conversation, inbound.message_id)
+            return turn
+
+    async def _turn(self, inbound: Inbound, state: State) -> Turn:
+        conversation = inbound.conversation
+        meta: dict[str, object] = {}
+        if inbound.message_id:
+            meta["message_id"] = inbound.message_id
+        if inbound.attachment is not None:
+            a = inbound.attachment
+            meta["attachment"] = {"kind": a.kind, "ref": a.ref, "caption": a.caption}
+        [entry_id] = await self._transcript.append(
+            conversation,
+            [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+        )
+        if state.status in WITH_PEOPLE:
+            return await self._with_people(inbound, state, entry_id)
+        if inbound.attachment is not None:
+            # The bot reads text; an agent sees the attachment if the customer is handed over.
+            reply = Outbound(conversation, notices.text_only(state.language))
+            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            return Turn(replies=(reply,), understanding=Understanding(None))
+        try:
+            if state.rasa_paused:  # handed back while Rasa could not be told
+                await self._resume(conversation)
+            turn = await self._bot.send(inbound)
+        except BotUnavailable as exc:
+            log.warning("%s: bot unavailable: %s", conversation.id, exc)
+            silent = Turn(replies=(), understanding=Understanding(None))
+            signal = HandoffSignal(Reason.BOT_UNAVAILABLE, str(exc)[:200])
+            return await self._hand_over(inbound, silent, signal, state.language, failed=0)
+        verdict = judge(inbound, turn, Memory.from_json(state.memory))
+        language = str(turn.slots.get("language") or state.language)
+        if verdict.handoff is not None:
+            return await self._hand_over(
+                inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
             )
-            if state.status in WITH_PEOPLE:
-                return await self._with_people(inbound, state, entry_id)
-            if inbound.attachment is not None:
-                # The bot reads text; an agent sees the attachment if the customer is handed over.
-                reply = Outbound(conversation, notices.text_only(state.language))
-                await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
-                return Turn(replies=(reply,), understanding=Understanding(None))
-            try:
-                if state.rasa_paused:  # handed back while Rasa could not be told
-                    await self._resume(conversation)
-                turn = await self._bot.send(inbound)
-            except BotUnavailable as exc:
-                log.warning("%s: bot unavailable: %s", conversation.id, exc)
-                silent = Turn(replies=(), understanding=Understanding(None))
-                signal = HandoffSignal(Reason.BOT_UNAVAILABLE, str(exc)[:200])
-                return await self._hand_over(inbound, silent, signal, state.language, failed=0)
-            verdict = judge(inbound, turn, Memory.from_json(state.memory))
-            language = str(turn.slots.get("language") or state.language)
-            if verdict.handoff is not None:
-                return await self._hand_over(
-                    inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
-                )
-            await self._record_replies(conversation, turn, verdict.replies)
-            await self._handoffs.remember(conversation, verdict.memory.to_json(), language)
-            intent = turn.understanding.intent
-            log.info(
-                "%s: intent=%s confidence=%.2f replies=%d",
-                conversation.id,
-                intent.name if intent else None,
-                intent.confidence if intent else 0.0,
-                len(verdict.replies),
-            )
-            return dataclasses.replace(turn, replies=verdict.replies)
+        await self._record_replies(conversation, turn, verdict.replies)
+        await self._handoffs.remember(conversation, verdict.memory.to_json(), language)
+        intent = turn.understanding.intent
+        log.info(
+            "%s: intent=%s confidence=%.2f replies=%d",
+            conversation.id,
+            intent.name if intent else None,
+            intent.confidence if intent else 0.0,
+            len(verdict.replies),
+        )
+        return dataclasses.replace(turn, replies=verdict.replies)
 
     async def hand_back(self, conversation: ConversationKey, by: str) -> Outcome:
         """Give the conversation back to the bot; Rasa resumes with its context."""

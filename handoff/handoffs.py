@@ -66,6 +66,7 @@ class State:
     language: str = "id"
     memory: str = ""  # the understanding policy's memory, opaque here
     rasa_paused: bool = False  # Rasa's tracker still holds a pause event
+    answered: str = ""  # the channel message id of the last inbound whose turn finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +100,22 @@ class Handoffs:
         self._script = store.redis.register_script(_TRANSITION)
 
     async def state(self, conversation: ConversationKey) -> State:
-        fields = ("status", "assignee", "handoff_id", "reason", "language", "memory", "rasa_paused")
+        fields = ("status", "assignee", "handoff_id", "reason", "language", "memory", "rasa_paused",
+                  "answered")  # fmt: skip
         async with self._store.guard():
             values = await self._store.redis.hmget(keys.conversation(conversation.id), fields)
-        status, assignee, handoff_id, reason, language, memory, paused = (v or "" for v in values)
+        status, assignee, handoff_id, reason, language, memory, paused, answered = (
+            v or "" for v in values
+        )
         return State(
             Status(status or "bot"), assignee, handoff_id, reason, language or "id", memory,
-            paused == "1",
+            paused == "1", answered,
         )  # fmt: skip
+
+    async def mark_answered(self, conversation: ConversationKey, message_id: str) -> None:
+        """Remember that this inbound message's turn is complete (a replay then skips it)."""
+        async with self._store.guard():
+            await self._store.redis.hset(keys.conversation(conversation.id), "answered", message_id)
 
     async def mark_rasa_paused(self, conversation: ConversationKey, paused: bool) -> None:
         async with self._store.guard():

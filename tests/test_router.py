@@ -289,3 +289,17 @@ async def test_an_attachment_during_a_handoff_reaches_the_agent_silently(store: 
     events = await store.redis.xrange(keys.inbox_events())
     assert events[-1][1]["type"] == "message"
     assert (await transcript.read(key))[-1].text == "[voice]"
+
+
+async def test_a_message_replayed_after_its_turn_finished_is_not_answered_again(
+    store: Store,
+) -> None:
+    """A crash between the turn and the inbound stream's acknowledgement replays the message."""
+    bot = RecordingBot()
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="telegram")
+    first = await router.handle(make_inbound("halo", key, message_id="501"))
+    replay = await router.handle(make_inbound("halo", key, message_id="501"))
+    assert len(first.replies) == 1 and replay.replies == ()
+    assert bot.received == ["halo"]
+    assert len(await transcript.read(key)) == 2
