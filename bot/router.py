@@ -147,9 +147,11 @@ class Router:
         )
         return dataclasses.replace(turn, replies=verdict.replies)
 
-    async def hand_back(self, conversation: ConversationKey, by: str) -> Outcome:
+    async def hand_back(
+        self, conversation: ConversationKey, by: str, *, only_assignee: str = ""
+    ) -> Outcome:
         """Give the conversation back to the bot; Rasa resumes with its context."""
-        outcome = await self._handoffs.hand_back(conversation, by)
+        outcome = await self._handoffs.hand_back(conversation, by, only_assignee=only_assignee)
         try:
             await self._resume(conversation)
         except BotUnavailable as exc:

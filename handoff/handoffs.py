@@ -27,7 +27,9 @@ local allowed = false
 for s in string.gmatch(ARGV[3], '[^,]+') do
   if s == status then allowed = true end
 end
-if allowed and ARGV[9] ~= '' and assignee ~= ARGV[9] then allowed = false end
+if allowed and ARGV[9] ~= '' and status == 'assigned' and assignee ~= ARGV[9] then
+  allowed = false
+end
 if not allowed then
   local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
   local current = redis.call('HGET', KEYS[1], 'handoff_id') or ''
@@ -198,20 +200,29 @@ class Handoffs:
                             event={"agent": agent, "to": to}, only_assignee=agent),
         )  # fmt: skip
 
-    async def hand_back(self, conversation: ConversationKey, by: str) -> Outcome:
-        """Back to the bot; Rasa resumes with its context kept."""
+    async def hand_back(
+        self, conversation: ConversationKey, by: str, *, only_assignee: str = ""
+    ) -> Outcome:
+        """Back to the bot; Rasa resumes with its context kept. With `only_assignee`, an
+        assigned conversation is handed back only if it is still with that agent."""
         return self._check(
             "hand_back",
             await self._run(conversation, "hand_back", fields={"assignee": "", "memory": ""},
-                            note=f"Handed back to the bot by {by}", event={"by": by}),
+                            note=f"Handed back to the bot by {by}", event={"by": by},
+                            only_assignee=only_assignee),
         )  # fmt: skip
 
-    async def close(self, conversation: ConversationKey, agent: str, resolution: str) -> Outcome:
+    async def close(
+        self, conversation: ConversationKey, agent: str, resolution: str, *, only_assignee: str = ""
+    ) -> Outcome:
+        """Close; with `only_assignee`, an assigned conversation only if it is with that agent
+        (a transfer that lands first wins)."""
         return self._check(
             "close",
             await self._run(conversation, "close", fields={"resolution": resolution, "memory": ""},
                             note=f"Closed by {agent}: {resolution}",
-                            event={"agent": agent, "resolution": resolution}),
+                            event={"agent": agent, "resolution": resolution},
+                            only_assignee=only_assignee),
         )  # fmt: skip
 
     @staticmethod

@@ -106,3 +106,26 @@ async def test_every_transition_reaches_the_inbox_event_stream(store: Store) -> 
     assert [e["type"] for _, e in events] == ["request", "message", "claim"]
     assert json.loads(events[1][1]["data"]) == {"entry_id": "1-0"}
     assert {e["conversation"] for _, e in events} == {key.id}
+
+
+async def test_closing_an_assigned_conversation_checks_the_assignee_atomically(
+    store: Store,
+) -> None:
+    handoffs, key = Handoffs(store), make_key()
+    await request(handoffs, key)
+    await handoffs.claim(key, "ana")
+    await handoffs.transfer(key, "ana", "budi")  # lands just before ana presses "close"
+    with pytest.raises(TransitionRefused) as refused:
+        await handoffs.close(key, "ana", "solved", only_assignee="ana")
+    assert refused.value.assignee == "budi"
+    with pytest.raises(TransitionRefused):
+        await handoffs.hand_back(key, "ana", only_assignee="ana")
+    closed = await handoffs.close(key, "budi", "solved", only_assignee="budi")
+    assert closed.status is Status.CLOSED
+
+
+async def test_a_waiting_conversation_may_be_closed_by_any_agent(store: Store) -> None:
+    handoffs, key = Handoffs(store), make_key()
+    await request(handoffs, key)
+    closed = await handoffs.close(key, "ana", "spam", only_assignee="ana")
+    assert closed.status is Status.CLOSED

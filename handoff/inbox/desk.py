@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.messages import ConversationKey, clean_text
 from bot.sending import Media
@@ -33,6 +33,20 @@ UNREAD_SCAN = 200  # transcript lines looked at per conversation for its unread 
 ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
+class HandBack(Protocol):
+    """The router's hand back (Handoffs.hand_back in tests): `only_assignee` makes it atomic
+    that an assigned conversation is still with the agent who pressed the button."""
+
+    async def __call__(
+        self, conversation: ConversationKey, by: str, *, only_assignee: str = ""
+    ) -> Outcome: ...
+
+
+def _only(agent: Agent) -> str:
+    """Whose conversation an agent may resolve: their own (admins: anyone's)."""
+    return "" if agent.is_admin else agent.name
+
+
 @dataclass(frozen=True, slots=True)
 class InboxServices:
     """What the inbox needs from the rest of the gateway, handed over by the composition root."""
@@ -41,7 +55,7 @@ class InboxServices:
     handoffs: Handoffs
     transcript: Transcript
     outbox: Outbox
-    hand_back: Callable[[ConversationKey, str], Awaitable[Outcome]]  # the router's: Rasa resumes
+    hand_back: HandBack  # the router's: Rasa resumes
     reply_window: Callable[[str], float | None]  # channel -> seconds, or None (no window)
     fetch_media: Callable[[str, str], Awaitable[Media]]  # (channel, ref) -> the attachment
 
@@ -271,7 +285,7 @@ class Desk:
         state = await self._state(key)
         may_resolve(agent, state)
         try:
-            outcome = await self._s.hand_back(key, agent.name)
+            outcome = await self._s.hand_back(key, agent.name, only_assignee=_only(agent))
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
         await self._unassign(key, state)
@@ -287,7 +301,10 @@ class Desk:
         may_resolve(agent, state)
         try:
             outcome = await self._s.handoffs.close(
-                key, agent.name, f"{resolution}: {detail}" if detail else str(resolution)
+                key,
+                agent.name,
+                f"{resolution}: {detail}" if detail else str(resolution),
+                only_assignee=_only(agent),
             )
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
