@@ -363,9 +363,17 @@ class Provider:
         body = {"meter_number": meter_number, "amount": amount}
         return _quote(await self._call("POST", "/tokens/quote", body=body))
 
-    async def create_order(self, meter_number: str, amount: int) -> Transaction:
-        """A token order waiting for payment into its virtual account."""
-        body = {"meter_number": meter_number, "amount": amount}
+    async def create_order(
+        self, meter_number: str, amount: int, reference: str | None = None
+    ) -> Transaction:
+        """A token order waiting for payment into its virtual account.
+
+        `reference` (the conversation id) comes back in the provider's payment callback, so
+        the token reaches the customer's chat as soon as the payment is confirmed.
+        """
+        body: dict[str, object] = {"meter_number": meter_number, "amount": amount}
+        if reference:
+            body["reference"] = reference
         return _transaction(await self._call("POST", "/tokens/orders", body=body))
 
     async def transaction(self, ref: str) -> Transaction:

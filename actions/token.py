@@ -174,7 +174,7 @@ class ActionBuyToken(Action):
         amount = int(tracker.get_slot("amount") or 0)
         reset = [SlotSet("confirm_purchase", None), SlotSet("amount", None)]
         try:
-            order = await provider().create_order(meter, amount)
+            order = await provider().create_order(meter, amount, reference=tracker.sender_id)
         except ProviderError as exc:
             provider_down(dispatcher, f"order failed: {exc}")
             return reset

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot import health
+from bot import health, payments
 from bot.delivery import Courier
 from bot.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
 from bot.hours import ServiceHours
@@ -205,6 +205,11 @@ def create_app(settings: Settings) -> web.Application:
         if sender is not None:
             app[SENDERS][sender.channel] = sender
     inbox.setup(app, lambda: _inbox_services(app))
+    payments.setup(
+        app,
+        settings.provider_secret,
+        lambda: payments.PaymentNotices(app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX]),
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
     return app

@@ -17,6 +17,10 @@ class MessageTooLong(BadMessage):
     """Raised when an inbound message is longer than any channel can carry."""
 
 
+class UnknownReference(BadMessage):
+    """Raised when a provider's payment callback names no conversation of this gateway."""
+
+
 class BotUnavailable(LoketError):
     """Raised when the Rasa server cannot be reached or does not answer within the timeout."""
 

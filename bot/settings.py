@@ -88,6 +88,7 @@ class Settings:
     provider_url: str | None = None
     provider_port: int = 5056
     sandbox_pay_delay: float = 20.0
+    provider_secret: str = ""  # signs the provider's payment callbacks; "" refuses them all
     rasa_token: str = ""
     bot_timeout: float = 30.0
     service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
@@ -140,6 +141,8 @@ class Settings:
             provider_url=_url(env, "LOKET_PROVIDER_URL"),
             provider_port=_port(env, "LOKET_PROVIDER_PORT", 5056),
             sandbox_pay_delay=_seconds(env, "LOKET_SANDBOX_PAY_DELAY", 20.0),
+            provider_secret=env.get("LOKET_PROVIDER_SECRET", "").strip()
+            or secrets.token_urlsafe(32),
             rasa_token=env.get("LOKET_RASA_TOKEN", "").strip() or secrets.token_urlsafe(24),
             bot_timeout=bot_timeout,
             service_hours=hours,

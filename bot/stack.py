@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.errors import ConfigError
+from bot.payments import PATH as PAYMENTS_PATH
 from bot.processes import ChildProcess, free_port, http_ok
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import rasa_env
@@ -72,16 +73,20 @@ class Stack:
                 log.info("embedded Redis on %s (data in %s)", redis_url, s.data_dir / "redis")
             if s.provider_url is None:
                 port = s.provider_port or free_port()
+                argv = [
+                    sys.executable, "-m", "bot.sandbox", "--port", str(port),
+                    "--pay-delay", str(s.sandbox_pay_delay),
+                ]  # fmt: skip
+                if s.provider_secret:  # paid tokens are announced to the gateway's callback
+                    argv += ["--callback-url", f"http://127.0.0.1:{s.port}{PAYMENTS_PATH}"]
                 sandbox = ChildProcess(
                     "sandbox provider",
-                    [
-                        sys.executable, "-m", "bot.sandbox", "--port", str(port),
-                        "--pay-delay", str(s.sandbox_pay_delay),
-                    ],
+                    argv,
                     log_path=logs / "sandbox.log",
                     ready=http_ok(f"http://127.0.0.1:{port}/health"),
-                    # The Redis URL goes in the environment: a password stays out of `ps`.
-                    env={**os.environ, "REDIS_URL": redis_url},
+                    # The Redis URL and the secret go in the environment: they stay out of `ps`.
+                    env={**os.environ, "REDIS_URL": redis_url,
+                         "LOKET_PROVIDER_SECRET": s.provider_secret},
                     cwd=self._root,
                 )  # fmt: skip
                 self._start(sandbox, timeout=30)

@@ -69,6 +69,12 @@ def deliveries(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{{{conversation_id}}}:deliveries"
 
 
+def payment_seen(ref: str) -> str:
+    """String with a 30 d TTL: the conversation id a provider's payment callback for this
+    transaction reference was delivered to (the provider's retries are answered "duplicate")."""
+    return f"{PREFIX}:payment:{ref}"
+
+
 def sent_message(channel: str, message_id: str) -> str:
     """String with a 7 d TTL: "<conversation id> <entry id>" of a message the channel accepted,
     so its delivery receipts (delivered, read, failed) find the transcript line."""

@@ -8,6 +8,7 @@ every change is published on the inbox's event stream for the agent who wrote it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from bot.messages import Button, ConversationKey, Outbound
 from bot.sending import STATE_RANK, DeliveryState
 from handoff import keys
-from handoff.errors import HandoffError
+from handoff.errors import HandoffError, StoreUnavailable
 from handoff.store import Store
 from handoff.transcript import Entry, now_ms
 
@@ -132,6 +133,25 @@ class Outbox:
                 args=[cid, ts, direct, conversation.channel, conversation.chat_id, *fields],
             )
         return [str(i) for i in ids]
+
+    async def post_once(
+        self, conversation: ConversationKey, entries: Sequence[Entry], *, once: str, ttl: int
+    ) -> list[str] | None:
+        """`post`, unless the key `once` (kept `ttl` s) says it was posted before: then None.
+
+        A post that fails frees the key again, so the sender's retry is not taken for a repeat.
+        """
+        async with self._store.guard():
+            first = await self._store.redis.set(once, conversation.id, nx=True, ex=ttl)
+        if not first:
+            return None
+        try:
+            return await self.post(conversation, entries)
+        except BaseException:
+            with contextlib.suppress(StoreUnavailable):
+                async with self._store.guard():
+                    await self._store.redis.delete(once)
+            raise
 
     async def outbound(self, conversation: ConversationKey, entry_id: str) -> Outbound | None:
         """The message a queued line carries, read back from the transcript."""

@@ -1,6 +1,8 @@
-"""`python -m bot.sandbox --port P --redis-url URL [--pay-delay S]`: run the sandbox provider.
+"""`python -m bot.sandbox --port P --redis-url URL [--pay-delay S] [--callback-url URL]`: run
+the sandbox provider.
 
-The Redis URL may also come from REDIS_URL, which keeps a password out of the process list.
+The Redis URL may also come from REDIS_URL and the callback secret from LOKET_PROVIDER_SECRET,
+which keeps both out of the process list.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -36,6 +39,13 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _callback_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"must be a full http(s) URL, got {raw!r}")
+    return raw.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot.sandbox",
@@ -54,13 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_PAY_DELAY,
         help="seconds after which an order counts as paid; 0: only `loket sandbox pay`",
     )
+    parser.add_argument(
+        "--callback-url",
+        type=_callback_url,
+        default=None,
+        help="where to POST a signed `payment.settled` event when an order's token is issued",
+    )
+    parser.add_argument(
+        "--callback-secret",
+        default=os.environ.get("LOKET_PROVIDER_SECRET", ""),
+        help="HMAC-SHA256 key for the callbacks' X-Loket-Signature (default: "
+        "$LOKET_PROVIDER_SECRET)",
+    )
     parser.add_argument("--no-seed", action="store_true", help="do not write the demo data")
     return parser
 
 
 async def _serve(args: argparse.Namespace) -> None:
     store = Store.from_url(args.redis_url)
-    runner = web.AppRunner(create_app(store, pay_delay=args.pay_delay, seed=not args.no_seed))
+    app = create_app(
+        store, pay_delay=args.pay_delay, seed=not args.no_seed,
+        callback_url=args.callback_url, callback_secret=args.callback_secret,
+    )  # fmt: skip
+    runner = web.AppRunner(app)
     try:
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
@@ -80,12 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.redis_url:
         parser.error("give --redis-url or set REDIS_URL")
+    if args.callback_url and not args.callback_secret:
+        parser.error("--callback-url needs --callback-secret or LOKET_PROVIDER_SECRET")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
     )
     log.info(
-        "sandbox provider starting (Redis %s, pay delay %s s)",
-        redact_url(args.redis_url), args.pay_delay,
+        "sandbox provider starting (Redis %s, pay delay %s s, payment callbacks to %s)",
+        redact_url(args.redis_url), args.pay_delay, args.callback_url or "nobody",
     )  # fmt: skip
     try:
         check_reachable(args.redis_url)

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import inputs
+from bot.sandbox.callbacks import Callbacks
 from bot.sandbox.errors import Conflict, InvalidInput, NotFound, SandboxError
 from bot.sandbox.utility import ORDER_TTL, Utility
 from handoff.errors import StoreUnavailable
@@ -132,19 +133,43 @@ async def _seeded(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+def _running(callbacks: Callbacks | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if callbacks is not None:
+            await callbacks.start()
+        yield
+        await app[UTILITY].close()
+        if callbacks is not None:
+            await callbacks.close()
+
+    return ctx
+
+
 def create_app(
-    store: Store, *, pay_delay: float, seed: bool, order_ttl: float = ORDER_TTL
+    store: Store,
+    *,
+    pay_delay: float,
+    seed: bool,
+    order_ttl: float = ORDER_TTL,
+    callback_url: str | None = None,
+    callback_secret: str = "",
+    callback_backoff: float = 1.0,
 ) -> web.Application:
     """The sandbox provider on `store` (the caller owns and closes it).
 
     An order counts as paid `pay_delay` seconds after it was created (0: only through
     POST /transactions/{ref}/pay); with `seed`, the demo data is written at start-up and
-    again whenever it has vanished from Redis.
+    again whenever it has vanished from Redis. With `callback_url`, each order that carries
+    a `reference` is announced there, signed with `callback_secret`, once its token is issued.
     """
     middlewares = [errors_middleware, seed_middleware] if seed else [errors_middleware]
     app = web.Application(client_max_size=inputs.MAX_BODY, middlewares=middlewares)
     app[STORE] = store
-    app[UTILITY] = Utility(store, pay_delay=pay_delay, order_ttl=order_ttl)
+    callbacks = None
+    if callback_url:
+        callbacks = Callbacks(callback_url, callback_secret, backoff=callback_backoff)
+    app[UTILITY] = Utility(store, pay_delay=pay_delay, order_ttl=order_ttl, callbacks=callbacks)
+    app.cleanup_ctx.append(_running(callbacks))
     if seed:
         app.cleanup_ctx.append(_seeded)
     app.router.add_get("/health", health)

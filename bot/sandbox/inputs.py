@@ -15,6 +15,7 @@ from bot.sandbox.transactions import MAX_LIMIT
 
 MAX_BODY = 64 * 1024  # bytes; larger bodies get 413
 MAX_AREA = 100  # characters
+MAX_REFERENCE = 100  # characters of the caller's own reference (Loket: the conversation id)
 DESCRIPTION_LENGTH = (3, 1000)  # characters, after trimming
 
 
@@ -22,6 +23,7 @@ DESCRIPTION_LENGTH = (3, 1000)  # characters, after trimming
 class TokenRequest:
     number: str  # meter number or customer id
     amount: int
+    reference: str | None = None  # the caller's own id, echoed in the payment callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +61,21 @@ def _area(raw: object, field: str = "area") -> str:
     return area
 
 
+def _reference(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not 1 <= len(raw) <= MAX_REFERENCE or not raw.isprintable():
+        raise InvalidInput(
+            f"reference must be 1 to {MAX_REFERENCE} printable characters",
+            code="invalid_reference",
+        )
+    return raw
+
+
 def token_request(body: Mapping[str, Any]) -> TokenRequest:
     number = check_number(_required(body, "meter_number"), "meter_number")
-    return TokenRequest(number, check_amount(_required(body, "amount")))
+    amount = check_amount(_required(body, "amount"))
+    return TokenRequest(number, amount, _reference(body.get("reference")))
 
 
 def complaint_request(body: Mapping[str, Any]) -> ComplaintRequest:

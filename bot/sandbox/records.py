@@ -149,6 +149,7 @@ class Transaction:
     expires_at: int
     paid_at: int | None = None
     token: str | None = None
+    reference: str | None = None  # the orderer's own id (Loket: the conversation id)
 
     def to_fields(self) -> dict[str, str]:
         fields = {
@@ -167,6 +168,8 @@ class Transaction:
             fields["paid_at"] = str(self.paid_at)
         if self.token is not None:
             fields["token"] = self.token
+        if self.reference is not None:
+            fields["reference"] = self.reference
         return fields
 
     @classmethod
@@ -186,6 +189,7 @@ class Transaction:
             expires_at=int(fields["expires_at"]),
             paid_at=_optional_ms(fields.get("paid_at")),
             token=fields.get("token") or None,
+            reference=fields.get("reference") or None,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -198,6 +202,7 @@ class Transaction:
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "paid_at": iso(self.paid_at) if self.paid_at is not None else None,
+            "reference": self.reference,
         }
 
 

@@ -16,7 +16,8 @@ end
 return 1
 """
 
-# Brings one transaction up to date and returns it (HGETALL as a flat list; empty if absent).
+# Brings one transaction up to date and returns {settled, HGETALL as a flat list} (empty if
+# absent); settled is 1 only for the call that issued the token, so one payment is announced once.
 # KEYS[1] transaction hash. ARGV[1] now (ms), ARGV[2] pay delay (ms, 0: never automatic),
 # ARGV[3] '1' when the customer pays now, ARGV[4] a fresh token to issue if one is issued.
 # An order waiting for payment is paid automatically `delay` after it was created (paid_at is
@@ -30,18 +31,22 @@ end
 local now = tonumber(ARGV[1])
 local delay = tonumber(ARGV[2])
 local pay_now = ARGV[3] == '1'
+local settled = 0
 if status == 'waiting_payment' then
   local auto_at = tonumber(f[2]) + delay
   local expires = tonumber(f[3])
   if delay > 0 and auto_at <= now and auto_at < expires then
     redis.call('HSET', KEYS[1], 'status', 'token_issued', 'paid_at', auto_at, 'token', ARGV[4])
+    settled = 1
   elseif now >= expires then
     redis.call('HSET', KEYS[1], 'status', 'expired')
   elseif pay_now then
     redis.call('HSET', KEYS[1], 'status', 'token_issued', 'paid_at', now, 'token', ARGV[4])
+    settled = 1
   end
 elseif status == 'paid' and pay_now then
   redis.call('HSET', KEYS[1], 'status', 'token_issued', 'token', ARGV[4])
+  settled = 1
 end
-return redis.call('HGETALL', KEYS[1])
+return {settled, redis.call('HGETALL', KEYS[1])}
 """

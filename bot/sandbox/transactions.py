@@ -40,7 +40,11 @@ def _ms(seconds: float) -> int:
 
 class Transactions:
     """`pay_delay` seconds after an order is created it counts as paid (0: only by hand);
-    unpaid orders expire after `order_ttl` seconds. Both are applied when an order is read."""
+    unpaid orders expire after `order_ttl` seconds. Both are applied when an order is read.
+
+    `on_settled` is called with the transaction whenever a call issued its token — once per
+    order, whichever call (a payment, a read, the pay-delay timer) got there first.
+    """
 
     def __init__(
         self,
@@ -49,11 +53,13 @@ class Transactions:
         pay_delay: float,
         order_ttl: float,
         clock: Callable[[], float],
+        on_settled: Callable[[Transaction], None] | None = None,
     ) -> None:
         self._store = store
         self._pay_delay = pay_delay
         self._order_ttl = order_ttl
         self._clock = clock
+        self._on_settled = on_settled
         self._create = store.redis.register_script(CREATE_IF_ABSENT)
         self._settle = store.redis.register_script(SETTLE)
 
@@ -74,7 +80,9 @@ class Transactions:
         for txn in transactions:
             await self._insert(txn)
 
-    async def create(self, customer: Customer, quote: Quote) -> Transaction:
+    async def create(
+        self, customer: Customer, quote: Quote, reference: str | None = None
+    ) -> Transaction:
         """A new order waiting for payment into a fresh virtual account."""
         now = self._now()
         while True:  # a clash among 36^8 references is rare; never overwrite one
@@ -86,6 +94,7 @@ class Transactions:
                 virtual_account=new_virtual_account(),
                 created_at=now,
                 expires_at=now + _ms(self._order_ttl),
+                reference=reference,
             )
             if await self._insert(txn):
                 return txn
@@ -96,10 +105,14 @@ class Transactions:
             raise TransactionNotFound(f"no transaction has the reference {ref!r}")
         args = [self._now(), _ms(self._pay_delay), "1" if pay_now else "0", new_token()]
         async with self._store.guard():
-            flat = await self._settle(keys=[keys.sandbox_transaction(ref)], args=args)
-        if not flat:
+            found = await self._settle(keys=[keys.sandbox_transaction(ref)], args=args)
+        if not found:
             raise TransactionNotFound(f"no transaction has the reference {ref}")
-        return Transaction.from_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
+        settled, flat = found
+        txn = Transaction.from_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
+        if settled and self._on_settled is not None:
+            self._on_settled(txn)
+        return txn
 
     async def get(self, ref: str) -> Transaction:
         """The transaction, with any payment or expiry that is due applied first."""
