@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.embedded_redis import EmbeddedRedis
+from bot.processes import free_port
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import Stack
 from bot.training import ModelInputs, ensure_model
@@ -64,6 +65,9 @@ def stack(
         provider_port=0,
         rasa_token="test-token",
         bot_timeout=20,
+        # The sandbox announces paid tokens to a gateway on this port (tests/test_payments.py).
+        port=free_port(),
+        provider_secret="test-provider-secret",
     )
     running = Stack(base, model)
     running.start()

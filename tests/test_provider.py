@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -130,6 +131,30 @@ async def test_order_then_follow_the_transaction(provider: Provider, store: Stor
     latest = await provider.latest_transactions(BUDI_METER, limit=1)
     assert [t.ref for t in latest] == [order.ref]
     assert len(await provider.latest_transactions(BUDI_ID)) == 3
+
+
+async def test_an_order_carries_the_conversation_as_its_reference(provider: Provider) -> None:
+    """The provider echoes it in its payment callback, which finds the chat by it."""
+    order = await provider.create_order(BUDI_METER, 50_000, reference="telegram:777001")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{provider.base_url}/transactions/{order.ref}") as resp,
+    ):
+        assert (await resp.json())["reference"] == "telegram:777001"
+
+
+async def test_an_order_without_a_reference_sends_none() -> None:
+    bodies: list[object] = []
+
+    async def record(request: web.Request) -> web.Response:
+        bodies.append(await request.json())
+        return web.json_response({"error": "stop here", "code": "not_prepaid"}, status=409)
+
+    async with serving(peer(record)) as url:
+        for reference in (None, ""):
+            with pytest.raises(ProviderError):
+                await Provider(url, timeout=2).create_order(BUDI_METER, 50_000, reference)
+    assert bodies == [{"meter_number": BUDI_METER, "amount": 50_000}] * 2
 
 
 async def test_a_paid_transaction_has_its_token(provider: Provider) -> None:

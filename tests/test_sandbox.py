@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.processes import free_port
 from bot.sandbox import create_app
+from bot.sandbox.__main__ import main as sandbox_main
 from bot.sandbox.data import CUSTOMERS, SEEDED_TICKET_ID
 from bot.settings import PROJECT_ROOT
 from handoff import keys
@@ -34,9 +39,17 @@ TOKEN = re.compile(r"\d{4}-\d{4}-\d{4}-\d{4}-\d{4}")
 
 @asynccontextmanager
 async def sandbox(
-    store: Store, *, pay_delay: float = 0, seed: bool = True, order_ttl: float = 3600
+    store: Store,
+    *,
+    pay_delay: float = 0,
+    seed: bool = True,
+    order_ttl: float = 3600,
+    callbacks: Recorder | None = None,
 ) -> AsyncIterator[TestClient]:
-    app = create_app(store, pay_delay=pay_delay, seed=seed, order_ttl=order_ttl)
+    hook = {}
+    if callbacks is not None:
+        hook = {"callback_url": callbacks.url, "callback_secret": SECRET, "callback_backoff": 0.05}
+    app = create_app(store, pay_delay=pay_delay, seed=seed, order_ttl=order_ttl, **hook)
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -47,8 +60,11 @@ async def api(store: Store) -> AsyncIterator[TestClient]:
         yield client
 
 
-def token_body(meter_number: str = BUDI_METER, amount: object = 50_000) -> dict[str, Any]:
-    return {"meter_number": meter_number, "amount": amount}
+def token_body(
+    meter_number: str = BUDI_METER, amount: object = 50_000, reference: object = None
+) -> dict[str, Any]:
+    body = {"meter_number": meter_number, "amount": amount}
+    return body if reference is None else {**body, "reference": reference}
 
 
 def complaint_body(**overrides: object) -> dict[str, Any]:
@@ -81,8 +97,14 @@ async def refused(resp: ClientResponse, status: int, code: str) -> str:
     return str(body["error"])
 
 
-async def order(api: TestClient, meter_number: str = BUDI_METER, amount: int = 50_000) -> Any:
-    return await ok(await api.post("/tokens/orders", json=token_body(meter_number, amount)), 201)
+async def order(
+    api: TestClient,
+    meter_number: str = BUDI_METER,
+    amount: int = 50_000,
+    reference: str | None = None,
+) -> Any:
+    body = token_body(meter_number, amount, reference)
+    return await ok(await api.post("/tokens/orders", json=body), 201)
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -533,3 +555,170 @@ async def test_loket_sandbox_pay_explains_failures(api: TestClient) -> None:
     down = f"http://127.0.0.1:{free_port()}"
     code, _, err = await loket("sandbox", "pay", "TRXNOTHERE1", provider_url=down)
     assert code == 2 and f"cannot reach the sandbox provider at {down}" in err
+
+
+# --- payment callbacks ---------------------------------------------------------------------
+
+SECRET = "sandbox-callback-secret"
+CONVERSATION = "telegram:777001"
+
+
+@dataclass
+class Recorder:
+    """A callback receiver: records each POST's raw body and signature; answers `statuses`
+    first (in order), then 200."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    calls: list[tuple[bytes, str]] = field(default_factory=list)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        self.calls.append((await request.read(), request.headers.get("X-Loket-Signature", "")))
+        return web.json_response({}, status=self.statuses.pop(0) if self.statuses else 200)
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw, _ in self.calls]
+
+    async def wait(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.calls) < count:
+            assert asyncio.get_running_loop().time() < deadline, f"{len(self.calls)} callbacks"
+            await asyncio.sleep(0.02)
+        return self.events()
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    found = Recorder()
+    app = web.Application()
+    app.router.add_post("/hook", found.receive)
+    async with TestServer(app) as server:
+        found.url = str(server.make_url("/hook"))
+        yield found
+
+
+def signed(raw: bytes, signature: str) -> bool:
+    expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+async def test_an_order_keeps_its_reference(api: TestClient) -> None:
+    txn = await order(api, reference=CONVERSATION)
+    assert txn["reference"] == CONVERSATION
+    assert (await ok(await api.get(f"/transactions/{txn['ref']}")))["reference"] == CONVERSATION
+    assert (await order(api))["reference"] is None
+
+
+@pytest.mark.parametrize("reference", ["", "x" * 101, "telegram:1\n", 777001, ["a"]])
+async def test_a_bad_reference_is_400(api: TestClient, reference: object) -> None:
+    resp = await api.post("/tokens/orders", json=token_body(reference=reference))
+    await refused(resp, 400, "invalid_reference")
+
+
+async def test_a_paid_order_is_announced_signed(store: Store, recorder: Recorder) -> None:
+    async with sandbox(store, callbacks=recorder) as api:
+        txn = await order(api, reference=CONVERSATION)
+        paid = await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+        [event] = await recorder.wait()
+    raw, signature = recorder.calls[0]
+    assert signed(raw, signature)
+    assert event == {
+        "event": "payment.settled",
+        "ref": txn["ref"],
+        "status": "token_issued",
+        "token": paid["token"],
+        "amount": 50_000,
+        "reference": CONVERSATION,
+        "paid_at": paid["paid_at"],
+    }
+    assert TOKEN.fullmatch(event["token"])
+
+
+async def test_paying_twice_announces_once(store: Store, recorder: Recorder) -> None:
+    async with sandbox(store, callbacks=recorder) as api:
+        txn = await order(api, reference=CONVERSATION)
+        await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+        await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+        await ok(await api.get(f"/transactions/{txn['ref']}"))
+        await recorder.wait()
+        await asyncio.sleep(0.3)
+    assert len(recorder.calls) == 1
+
+
+async def test_an_order_without_a_reference_is_not_announced(
+    store: Store, recorder: Recorder
+) -> None:
+    async with sandbox(store, pay_delay=0.1, callbacks=recorder) as api:
+        txn = await order(api)
+        await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+        await asyncio.sleep(0.3)
+    assert recorder.calls == []
+
+
+async def test_the_pay_delay_announces_by_itself(store: Store, recorder: Recorder) -> None:
+    async with sandbox(store, pay_delay=0.2, callbacks=recorder) as api:
+        txn = await order(api, reference=CONVERSATION)
+        [event] = await recorder.wait(timeout=3)  # nobody reads the order meanwhile
+        found = await ok(await api.get(f"/transactions/{txn['ref']}"))
+        await asyncio.sleep(0.2)
+    assert event["ref"] == txn["ref"] and event["token"] == found["token"]
+    assert found["status"] == "token_issued" and len(recorder.calls) == 1
+    delay = parse_time(found["paid_at"]) - parse_time(txn["created_at"])
+    assert timedelta(0) <= delay <= timedelta(seconds=1)
+
+
+async def test_a_payment_due_while_stopped_is_announced_on_the_next_read(
+    store: Store, recorder: Recorder
+) -> None:
+    async with sandbox(store, pay_delay=0.2, callbacks=recorder) as api:
+        txn = await order(api, reference=CONVERSATION)
+    await asyncio.sleep(0.4)  # the timer was cancelled at shutdown
+    assert recorder.calls == []
+    async with sandbox(store, pay_delay=0.2, callbacks=recorder) as api:
+        found = await ok(await api.get(f"/transactions/{txn['ref']}"))
+        [event] = await recorder.wait()
+    assert event["token"] == found["token"] and found["status"] == "token_issued"
+
+
+async def test_a_failing_receiver_is_retried_and_the_payer_never_sees_it(
+    store: Store, recorder: Recorder
+) -> None:
+    recorder.statuses = [503, 500]
+    async with sandbox(store, callbacks=recorder) as api:
+        txn = await order(api, reference=CONVERSATION)
+        paid = await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+        events = await recorder.wait(3)
+    assert paid["status"] == "token_issued"
+    assert [e["ref"] for e in events] == [txn["ref"]] * 3
+    assert all(signed(raw, signature) for raw, signature in recorder.calls)
+
+
+async def test_a_refusing_receiver_is_not_asked_again(store: Store, recorder: Recorder) -> None:
+    recorder.statuses = [403]
+    async with sandbox(store, callbacks=recorder) as api:
+        txn = await order(api, reference=CONVERSATION)
+        await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+        await recorder.wait()
+        await asyncio.sleep(0.3)
+    assert len(recorder.calls) == 1
+
+
+async def test_an_unreachable_receiver_does_not_fail_the_payment(store: Store) -> None:
+    gone = Recorder(url=f"http://127.0.0.1:{free_port()}/hook")
+    async with sandbox(store, callbacks=gone) as api:
+        txn = await order(api, reference=CONVERSATION)
+        paid = await ok(await api.post(f"/transactions/{txn['ref']}/pay"))
+    assert paid["status"] == "token_issued"
+
+
+def test_a_callback_url_needs_a_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    monkeypatch.delenv("LOKET_PROVIDER_SECRET", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        sandbox_main(["--redis-url", redis_url, "--callback-url", "http://127.0.0.1:1/hook"])
+    assert exc.value.code == 2 and "LOKET_PROVIDER_SECRET" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        sandbox_main(
+            ["--redis-url", redis_url, "--callback-url", "ftp://x", "--callback-secret", "s"]
+        )
