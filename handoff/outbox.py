@@ -8,7 +8,6 @@ every change is published on the inbox's event stream for the agent who wrote it
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from bot.messages import Button, ConversationKey, Outbound
 from bot.sending import STATE_RANK, DeliveryState
 from handoff import keys
-from handoff.errors import HandoffError, StoreUnavailable
+from handoff.errors import HandoffError
 from handoff.store import Store
 from handoff.transcript import Entry, now_ms
 
@@ -27,11 +26,14 @@ SENT_TTL_S = 7 * 24 * 3600  # receipts may arrive days later (read receipts)
 
 _POST = """
 local cid, ts, direct = ARGV[1], ARGV[2], ARGV[3]
+if ARGV[6] ~= '' then  -- post once: the key says it was posted before
+  if not redis.call('SET', KEYS[6], cid, 'NX', 'EX', ARGV[6]) then return false end
+end
 redis.call('HSETNX', KEYS[4], 'created_at', ts)
 redis.call('HSET', KEYS[4], 'channel', ARGV[4], 'chat_id', ARGV[5])
 redis.call('ZADD', KEYS[5], ts, cid)
 local ids = {}
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   local fields = cjson.decode(ARGV[i])
   local flat = {}
   for _, pair in ipairs(fields) do
@@ -115,6 +117,23 @@ class Outbox:
         returns their transcript ids."""
         if not entries:
             return []
+        return await self._run_post(conversation, entries) or []
+
+    async def post_once(
+        self, conversation: ConversationKey, entries: Sequence[Entry], *, once: str, ttl: int
+    ) -> list[str] | None:
+        """`post`, unless the key `once` (kept `ttl` s) says it was posted before: then None.
+        Key and lines are written by the same script: a crash leaves both or neither."""
+        return await self._run_post(conversation, entries, once=once, ttl=ttl)
+
+    async def _run_post(
+        self,
+        conversation: ConversationKey,
+        entries: Sequence[Entry],
+        *,
+        once: str = "",
+        ttl: int = 0,
+    ) -> list[str] | None:
         ts = now_ms()
         cid = conversation.id
         direct = "1" if conversation.channel in self._direct else "0"
@@ -125,33 +144,15 @@ class Outbox:
             fields.append(json.dumps(list(f.items()), ensure_ascii=False))
         script_keys = [
             keys.transcript(cid), keys.deliveries(cid), keys.outbox(), keys.conversation(cid),
-            keys.conversations_by_activity(),
+            keys.conversations_by_activity(), once or keys.conversation(cid),
         ]  # fmt: skip
+        args: list[str | int] = [cid, ts, direct, conversation.channel, conversation.chat_id,
+                str(ttl) if once else "", *fields]  # fmt: skip
         async with self._store.guard():
-            ids = await self._post(
-                keys=script_keys,
-                args=[cid, ts, direct, conversation.channel, conversation.chat_id, *fields],
-            )
+            ids = await self._post(keys=script_keys, args=args)
+        if ids is None:
+            return None  # posted before
         return [str(i) for i in ids]
-
-    async def post_once(
-        self, conversation: ConversationKey, entries: Sequence[Entry], *, once: str, ttl: int
-    ) -> list[str] | None:
-        """`post`, unless the key `once` (kept `ttl` s) says it was posted before: then None.
-
-        A post that fails frees the key again, so the sender's retry is not taken for a repeat.
-        """
-        async with self._store.guard():
-            first = await self._store.redis.set(once, conversation.id, nx=True, ex=ttl)
-        if not first:
-            return None
-        try:
-            return await self.post(conversation, entries)
-        except BaseException:
-            with contextlib.suppress(StoreUnavailable):
-                async with self._store.guard():
-                    await self._store.redis.delete(once)
-            raise
 
     async def outbound(self, conversation: ConversationKey, entry_id: str) -> Outbound | None:
         """The message a queued line carries, read back from the transcript."""

@@ -62,3 +62,13 @@ async def test_only_a_failed_message_can_be_retried(store: Store) -> None:
     again = await outbox.delivery(key, entry_id)
     assert again is not None and again.state is DeliveryState.QUEUED and again.attempts == 0
     assert await store.redis.xlen(keys.outbox()) == 2
+
+
+async def test_post_once_writes_the_lines_and_its_key_together(store: Store) -> None:
+    outbox, key = Outbox(store), make_key(channel="telegram")
+    once = "loket:v1:test:once"
+    first = await outbox.post_once(key, [Entry(Role.BOT, "token 1234")], once=once, ttl=60)
+    again = await outbox.post_once(key, [Entry(Role.BOT, "token 1234")], once=once, ttl=60)
+    assert first is not None and len(first) == 1 and again is None
+    assert len(await Transcript(store).read(key)) == 1
+    assert 0 < await store.redis.ttl(once) <= 60
