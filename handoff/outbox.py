@@ -18,7 +18,7 @@ from bot.sending import STATE_RANK, DeliveryState
 from handoff import keys
 from handoff.errors import HandoffError
 from handoff.store import Store
-from handoff.transcript import Entry, now_ms
+from handoff.transcript import Entry, Role, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ redis.call('HSETNX', KEYS[4], 'created_at', ts)
 redis.call('HSET', KEYS[4], 'channel', ARGV[4], 'chat_id', ARGV[5])
 redis.call('ZADD', KEYS[5], ts, cid)
 local ids = {}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   local fields = cjson.decode(ARGV[i])
   local flat = {}
   for _, pair in ipairs(fields) do
@@ -47,6 +47,12 @@ for i = 7, #ARGV do
     redis.call('HSET', KEYS[2], id, cjson.encode({state='queued', ts=tonumber(ts), attempts=0}))
     redis.call('XADD', KEYS[3], '*', 'conversation', cid, 'entry', id)
   end
+end
+local status = redis.call('HGET', KEYS[4], 'status')
+if ARGV[7] == '1' and (status == 'waiting' or status == 'assigned') then
+  -- a bot line (a pushed token, a notice) while people own it: agents' pages show it at once
+  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 10000, '*', 'type', 'posted',
+    'conversation', cid, 'ts', ts, 'data', cjson.encode({entry_ids = ids}))
 end
 return ids
 """
@@ -144,10 +150,11 @@ class Outbox:
             fields.append(json.dumps(list(f.items()), ensure_ascii=False))
         script_keys = [
             keys.transcript(cid), keys.deliveries(cid), keys.outbox(), keys.conversation(cid),
-            keys.conversations_by_activity(), once or keys.conversation(cid),
+            keys.conversations_by_activity(), once or keys.conversation(cid), keys.inbox_events(),
         ]  # fmt: skip
         args: list[str | int] = [cid, ts, direct, conversation.channel, conversation.chat_id,
-                str(ttl) if once else "", *fields]  # fmt: skip
+                str(ttl) if once else "",
+                "1" if any(e.role is Role.BOT for e in entries) else "0", *fields]  # fmt: skip
         async with self._store.guard():
             ids = await self._post(keys=script_keys, args=args)
         if ids is None:

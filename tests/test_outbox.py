@@ -72,3 +72,16 @@ async def test_post_once_writes_the_lines_and_its_key_together(store: Store) -> 
     assert first is not None and len(first) == 1 and again is None
     assert len(await Transcript(store).read(key)) == 1
     assert 0 < await store.redis.ttl(once) <= 60
+
+
+async def test_lines_posted_while_people_own_the_conversation_reach_live_inboxes(
+    store: Store,
+) -> None:
+    outbox, key = Outbox(store), make_key(channel="telegram")
+    await outbox.post(key, [Entry(Role.BOT, "halo")])  # the bot's own conversation: no event
+    assert await store.redis.xlen(keys.inbox_events()) == 0
+    await store.redis.hset(keys.conversation(key.id), "status", "assigned")
+    [entry_id] = await outbox.post(key, [Entry(Role.BOT, "Token Anda: 5821-0934-...")])
+    [(_, event)] = await store.redis.xrange(keys.inbox_events())
+    assert (event["type"], event["conversation"]) == ("posted", key.id)
+    assert json.loads(event["data"]) == {"entry_ids": [entry_id]}
