@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.messages import Button, ConversationKey, Outbound
+from bot.messages import ConversationKey, Outbound
 from bot.sending import STATE_RANK, DeliveryState
 from handoff import keys
 from handoff.errors import HandoffError
@@ -170,8 +170,7 @@ class Outbox:
         if not rows:
             return None
         entry = Entry.from_fields(rows[0][0], rows[0][1])
-        return Outbound(conversation, entry.text, tuple(Button(b.title, b.payload)
-                                                        for b in entry.buttons))  # fmt: skip
+        return Outbound(conversation, entry.text, entry.buttons)
 
     async def delivery(self, conversation: ConversationKey, entry_id: str) -> Delivery | None:
         async with self._store.guard():

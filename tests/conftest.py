@@ -17,6 +17,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import Stack
 from bot.training import ModelInputs, ensure_model
 from handoff.store import Store
+from tests.telegram_api import FakeTelegram
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +91,12 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:
     """The production app factory behind aiohttp's test client."""
     async with TestClient(TestServer(create_app(settings))) as c:
         yield c
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[FakeTelegram]:
+    """A local server speaking the Telegram Bot API wire format, on a free port."""
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.close()

@@ -30,16 +30,8 @@ from tests.telegram_api import (
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def bot(api: FakeTelegram) -> AsyncIterator[Bot]:
-    b = make_bot(Settings(telegram_token=TOKEN, telegram_api_url=api.url))
+async def bot(bot_api: FakeTelegram) -> AsyncIterator[Bot]:
+    b = make_bot(Settings(telegram_token=TOKEN, telegram_api_url=bot_api.url))
     await b.initialize()  # without it, shutdown() leaves the HTTP connections open
     yield b
     await b.shutdown()
@@ -58,51 +50,55 @@ async def polling(bot: Bot, accept: Any) -> AsyncIterator[Poller]:
             await task
 
 
-def offsets(api: FakeTelegram) -> list[int | None]:
-    return [c.get("offset") for c in api.calls_to("getUpdates")]
+def offsets(bot_api: FakeTelegram) -> list[int | None]:
+    return [c.get("offset") for c in bot_api.calls_to("getUpdates")]
 
 
-async def test_gateway_polls_when_no_webhook_url_is_set(api: FakeTelegram) -> None:
-    api.webhook = {"url": "https://old.example/hook"}  # left over from a webhook deployment
+async def test_gateway_polls_when_no_webhook_url_is_set(bot_api: FakeTelegram) -> None:
+    bot_api.webhook = {"url": "https://old.example/hook"}  # left over from a webhook deployment
     accept = Recorder()
     app = web.Application(middlewares=[errors_middleware])
-    settings = Settings(telegram_token=TOKEN, telegram_api_url=api.url)
+    settings = Settings(telegram_token=TOKEN, telegram_api_url=bot_api.url)
     assert install(app, settings, accept, no_receipt) is not None
     server = TestServer(app)
     await server.start_server()
     try:
-        first = api.push(message_update("/start"))
-        second = api.push(message_update("mau beli token"))
+        first = bot_api.push(message_update("/start"))
+        second = bot_api.push(message_update("mau beli token"))
         await eventually(lambda: len(accept.seen) == 2)
-        assert [c.method for c in api.calls][:3] == ["getMe", "deleteWebhook", "getUpdates"]
-        assert api.webhook is None
+        assert [c.method for c in bot_api.calls][:3] == [
+            "getMe",
+            "deleteWebhook",
+            "getUpdates",
+        ]
+        assert bot_api.webhook is None
         assert [(i.text, i.payload, i.message_id) for i in accept.seen] == [
             ("/start", "/greet", str(first)), ("mau beli token", None, str(second))]  # fmt: skip
-        await eventually(lambda: second + 1 in offsets(api))  # Telegram told: both handled
-        assert api.pending == []
+        await eventually(lambda: second + 1 in offsets(bot_api))  # Telegram told: both handled
+        assert bot_api.pending == []
     finally:
         await server.close()
 
 
-async def test_offset_moves_only_past_accepted_updates(api: FakeTelegram, bot: Bot) -> None:
+async def test_offset_moves_only_past_accepted_updates(bot_api: FakeTelegram, bot: Bot) -> None:
     accept = Recorder()
     accept.error = StoreUnavailable("redis down")
-    first = api.push(message_update("satu"))
-    second = api.push(message_update("dua"))
+    first = bot_api.push(message_update("satu"))
+    second = bot_api.push(message_update("dua"))
     async with polling(bot, accept) as poller:
-        await eventually(lambda: len(api.calls_to("getUpdates")) >= 3)
+        await eventually(lambda: len(bot_api.calls_to("getUpdates")) >= 3)
         assert poller.offset is None
-        assert set(offsets(api)) == {None}  # asks again from the same place
+        assert set(offsets(bot_api)) == {None}  # asks again from the same place
         assert accept.seen == []
         accept.error = None
         await eventually(lambda: len(accept.seen) == 2)
-        await eventually(lambda: second + 1 in offsets(api))
+        await eventually(lambda: second + 1 in offsets(bot_api))
     assert [i.message_id for i in accept.seen] == [str(first), str(second)]
-    assert api.pending == []
+    assert bot_api.pending == []
 
 
 async def test_failure_midway_keeps_the_failed_update_and_the_rest(
-    api: FakeTelegram, bot: Bot
+    bot_api: FakeTelegram, bot: Bot
 ) -> None:
     class FailSecond(Recorder):
         async def __call__(self, inbound: Any) -> bool:
@@ -112,21 +108,23 @@ async def test_failure_midway_keeps_the_failed_update_and_the_rest(
             return await super().__call__(inbound)
 
     accept = FailSecond()
-    ids = [api.push(message_update(t)) for t in ("satu", "dua", "tiga")]
+    ids = [bot_api.push(message_update(t)) for t in ("satu", "dua", "tiga")]
     async with polling(bot, accept):
         await eventually(lambda: len(accept.seen) == 3)
     assert [i.message_id for i in accept.seen] == [str(i) for i in ids]
-    assert ids[1] in offsets(api)  # it asked again from the failed update
+    assert ids[1] in offsets(bot_api)  # it asked again from the failed update
 
 
-async def test_restart_does_not_deliver_handled_updates_again(api: FakeTelegram, bot: Bot) -> None:
+async def test_restart_does_not_deliver_handled_updates_again(
+    bot_api: FakeTelegram, bot: Bot
+) -> None:
     first = Recorder()
-    old = api.push(message_update("sebelum restart"))
+    old = bot_api.push(message_update("sebelum restart"))
     async with polling(bot, first):
         await eventually(lambda: len(first.seen) == 1)
     second = Recorder()
     async with polling(bot, second):
-        new = api.push(message_update("sesudah restart"))
+        new = bot_api.push(message_update("sesudah restart"))
         await eventually(lambda: len(second.seen) == 1)
         await asyncio.sleep(0.1)
     assert [i.message_id for i in second.seen] == [str(new)]
@@ -134,18 +132,18 @@ async def test_restart_does_not_deliver_handled_updates_again(api: FakeTelegram,
 
 
 async def test_crash_before_telegram_is_told_redelivers_with_the_same_id(
-    api: FakeTelegram, bot: Bot
+    bot_api: FakeTelegram, bot: Bot
 ) -> None:
     class ThenTelegramFails(Recorder):
         async def __call__(self, inbound: Any) -> bool:
-            api.fail("getUpdates", 1000, status=502, description="Bad Gateway")
+            bot_api.fail("getUpdates", 1000, status=502, description="Bad Gateway")
             return await super().__call__(inbound)
 
     first = ThenTelegramFails()
-    update_id = api.push(message_update("halo"))
+    update_id = bot_api.push(message_update("halo"))
     async with polling(bot, first):
         await eventually(lambda: len(first.seen) == 1)
-    api.clear_failures()
+    bot_api.clear_failures()
     second = Recorder()
     async with polling(bot, second):
         await eventually(lambda: len(second.seen) == 1)
@@ -153,31 +151,33 @@ async def test_crash_before_telegram_is_told_redelivers_with_the_same_id(
     assert first.seen[0].message_id == second.seen[0].message_id == str(update_id)
 
 
-async def test_polled_button_press_is_answered_after_accept(api: FakeTelegram, bot: Bot) -> None:
-    accept = Recorder(api)
-    api.push(callback_update("/deny", buttons=(("Tidak", "/deny"),), query_id="cbq-9"))
+async def test_polled_button_press_is_answered_after_accept(
+    bot_api: FakeTelegram, bot: Bot
+) -> None:
+    accept = Recorder(bot_api)
+    bot_api.push(callback_update("/deny", buttons=(("Tidak", "/deny"),), query_id="cbq-9"))
     async with polling(bot, accept):
-        await eventually(lambda: len(api.calls_to("answerCallbackQuery")) == 1)
+        await eventually(lambda: len(bot_api.calls_to("answerCallbackQuery")) == 1)
     assert [(i.text, i.payload) for i in accept.seen] == [("Tidak", "/deny")]
-    answered_at = next(i for i, c in enumerate(api.calls) if c.method == "answerCallbackQuery")
+    answered_at = next(i for i, c in enumerate(bot_api.calls) if c.method == "answerCallbackQuery")
     assert accept.api_calls_at_accept == [answered_at]  # accept came first
 
 
-async def test_ignored_updates_still_move_the_offset(api: FakeTelegram, bot: Bot) -> None:
+async def test_ignored_updates_still_move_the_offset(bot_api: FakeTelegram, bot: Bot) -> None:
     accept = Recorder()
-    edited = api.push({"edited_message": message_update("ralat")["message"]})
-    group = api.push(message_update("halo semua", chat_id=-300, chat_type="group"))
+    edited = bot_api.push({"edited_message": message_update("ralat")["message"]})
+    group = bot_api.push(message_update("halo semua", chat_id=-300, chat_type="group"))
     async with polling(bot, accept):
-        await eventually(lambda: group + 1 in offsets(api))
+        await eventually(lambda: group + 1 in offsets(bot_api))
     assert accept.seen == []
     assert edited + 1 == group
 
 
-async def test_rate_limited_polling_waits_as_told(api: FakeTelegram, bot: Bot) -> None:
-    api.fail("getUpdates", status=429, description="Too Many Requests: retry after 1",
+async def test_rate_limited_polling_waits_as_told(bot_api: FakeTelegram, bot: Bot) -> None:
+    bot_api.fail("getUpdates", status=429, description="Too Many Requests: retry after 1",
              retry_after=1)  # fmt: skip
     accept = Recorder()
-    api.push(message_update("halo"))
+    bot_api.push(message_update("halo"))
     loop = asyncio.get_running_loop()
     began = loop.time()
     async with polling(bot, accept):

@@ -33,23 +33,19 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def start(api: FakeTelegram) -> AsyncIterator[Start]:
+async def start(bot_api: FakeTelegram) -> AsyncIterator[Start]:
     """Starts a gateway-like app (the real error middleware) with Telegram installed."""
     clients: list[TestClient] = []
 
     async def run(accept: Recorder, *, secret: str = "", base: str | None = None) -> TestClient:
         port = free_port()
         app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
-        settings = Settings(telegram_token=TOKEN, telegram_api_url=api.url, telegram_secret=secret,
-                            telegram_webhook_url=base or f"http://127.0.0.1:{port}")  # fmt: skip
+        settings = Settings(
+            telegram_token=TOKEN,
+            telegram_api_url=bot_api.url,
+            telegram_secret=secret,
+            telegram_webhook_url=base or f"http://127.0.0.1:{port}",
+        )
         assert install(app, settings, accept, no_receipt) is not None
         client = TestClient(TestServer(app, port=port))
         clients.append(client)
@@ -69,22 +65,25 @@ async def post(client: TestClient, body: object, secret: str | None = None) -> i
 
 
 async def test_start_registers_the_webhook_with_a_derived_secret(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
     client = await start(Recorder())
-    assert [c.method for c in api.calls][:2] == ["getMe", "setWebhook"]
-    assert api.webhook is not None
-    assert api.webhook["url"] == f"http://127.0.0.1:{client.port}{WEBHOOK_PATH}"
-    assert api.webhook["secret_token"] == webhook_secret(TOKEN, "")
-    assert api.webhook["allowed_updates"] == ["message", "callback_query"]
+    assert [c.method for c in bot_api.calls][:2] == ["getMe", "setWebhook"]
+    assert bot_api.webhook is not None
+    assert bot_api.webhook["url"] == f"http://127.0.0.1:{client.port}{WEBHOOK_PATH}"
+    assert bot_api.webhook["secret_token"] == webhook_secret(TOKEN, "")
+    assert bot_api.webhook["allowed_updates"] == ["message", "callback_query"]
 
 
 async def test_configured_secret_is_registered_and_required(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
     accept = Recorder()
     client = await start(accept, secret="shared-by-all-replicas_1")
-    assert api.webhook is not None and api.webhook["secret_token"] == "shared-by-all-replicas_1"
+    assert (
+        bot_api.webhook is not None
+        and bot_api.webhook["secret_token"] == "shared-by-all-replicas_1"
+    )
     assert await post(client, message_update() | {"update_id": 1}) == 403  # the derived one
     assert (
         await post(client, message_update() | {"update_id": 1}, "shared-by-all-replicas_1") == 200
@@ -93,12 +92,12 @@ async def test_configured_secret_is_registered_and_required(
 
 
 async def test_update_from_telegram_reaches_accept_before_the_200(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
-    accept = Recorder(api)
+    accept = Recorder(bot_api)
     await start(accept)
     assert (
-        await api.deliver(message_update("udh bayar tp token blm masuk") | {"update_id": 501})
+        await bot_api.deliver(message_update("udh bayar tp token blm masuk") | {"update_id": 501})
         == 200
     )
     (inbound,) = accept.seen
@@ -108,11 +107,11 @@ async def test_update_from_telegram_reaches_accept_before_the_200(
 
 @pytest.mark.parametrize("secret", ["wrong-secret", ""])
 async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(
-    api: FakeTelegram, start: Start, secret: str
+    bot_api: FakeTelegram, start: Start, secret: str
 ) -> None:
     accept = Recorder()
     await start(accept)
-    assert await api.deliver(message_update(), secret=secret) == 403
+    assert await bot_api.deliver(message_update(), secret=secret) == 403
     assert accept.seen == []
 
 
@@ -126,40 +125,40 @@ async def test_duplicate_delivery_passes_the_same_update_id(start: Start) -> Non
 
 
 async def test_pressed_button_is_accepted_then_its_query_answered(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
-    accept = Recorder(api)
+    accept = Recorder(bot_api)
     await start(accept)
     update = callback_update("/affirm", buttons=(("Ya", "/affirm"), ("Tidak", "/deny")),
                              query_id="cbq-1")  # fmt: skip
-    assert await api.deliver(update) == 200
+    assert await bot_api.deliver(update) == 200
     (inbound,) = accept.seen
     assert (inbound.text, inbound.payload) == ("Ya", "/affirm")
-    assert api.calls_to("answerCallbackQuery") == [{"callback_query_id": "cbq-1"}]
-    answered_at = next(i for i, c in enumerate(api.calls) if c.method == "answerCallbackQuery")
+    assert bot_api.calls_to("answerCallbackQuery") == [{"callback_query_id": "cbq-1"}]
+    answered_at = next(i for i, c in enumerate(bot_api.calls) if c.method == "answerCallbackQuery")
     assert accept.api_calls_at_accept == [answered_at]  # accept came first
 
 
 async def test_failed_callback_answer_does_not_fail_the_update(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
     accept = Recorder()
     await start(accept)
-    api.fail("answerCallbackQuery", status=400, description="Bad Request: query is too old")
-    assert await api.deliver(callback_update("/affirm")) == 200
+    bot_api.fail("answerCallbackQuery", status=400, description="Bad Request: query is too old")
+    assert await bot_api.deliver(callback_update("/affirm")) == 200
     assert len(accept.seen) == 1
 
 
 async def test_storage_down_answers_503_so_telegram_retries(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
     accept = Recorder()
     await start(accept)
     accept.error = StoreUnavailable("redis down")
-    assert await api.deliver(callback_update("/affirm", query_id="cbq-2")) == 503
-    assert api.calls_to("answerCallbackQuery") == []
+    assert await bot_api.deliver(callback_update("/affirm", query_id="cbq-2")) == 503
+    assert bot_api.calls_to("answerCallbackQuery") == []
     accept.error = None
-    assert await api.deliver(callback_update("/affirm", query_id="cbq-2")) == 200
+    assert await bot_api.deliver(callback_update("/affirm", query_id="cbq-2")) == 200
 
 
 @pytest.mark.parametrize(
@@ -213,26 +212,26 @@ async def test_refused_webhook_url_fails_the_start_naming_the_variable(start: St
 
 
 async def test_rejected_token_fails_the_start_without_printing_it(
-    api: FakeTelegram, start: Start
+    bot_api: FakeTelegram, start: Start
 ) -> None:
-    api.token = "999:other"
+    bot_api.token = "999:other"
     with pytest.raises(ConfigError, match="LOKET_TELEGRAM_TOKEN") as failed:
         await start(Recorder())
     assert TOKEN not in str(failed.value)
 
 
 async def test_unreachable_api_at_start_retries_registration_in_the_background(
-    api: FakeTelegram, start: Start, monkeypatch: pytest.MonkeyPatch
+    bot_api: FakeTelegram, start: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(telegram_channel, "REGISTER_BACKOFF", (0.05, 0.1))
-    api.fail("setWebhook", 3, status=502, description="Bad Gateway")
+    bot_api.fail("setWebhook", 3, status=502, description="Bad Gateway")
     await start(Recorder())  # the gateway starts anyway
     for _ in range(100):
-        if api.webhook is not None:
+        if bot_api.webhook is not None:
             break
         await asyncio.sleep(0.05)
-    assert api.webhook is not None
-    assert len(api.calls_to("setWebhook")) == 4
+    assert bot_api.webhook is not None
+    assert len(bot_api.calls_to("setWebhook")) == 4
 
 
 def test_not_installed_without_a_token() -> None:
