@@ -1,6 +1,6 @@
 """NLU accuracy benchmark: cross-validated intent scores and a held-out JSONL evaluation.
 
-    .venv/bin/python bench/nlu.py [--folds 5] [--epochs N] [--no-cv]
+    .venv/bin/python bench/nlu.py [--folds 5] [--jobs N] [--epochs N] [--no-cv]
                                   [--dataset FILE.jsonl] [--model PATH]
 
 Cross-validation (on unless --no-cv): the project's NLU examples (every NLU file under
@@ -13,7 +13,9 @@ the commonest confusions and the total time. A prediction of `nlu_fallback` (the
 was not confident) is a miss for the example's intent, also for out_of_scope examples; the
 `fell back` column shows how many misses were fallbacks, and a separate line how many
 out_of_scope examples were refused either way. Progress goes to stderr.
---epochs N overrides DIETClassifier's epochs for a quick, less accurate run.
+--epochs N overrides DIETClassifier's epochs for a quick, less accurate run. Folds train in
+parallel, one process each (--jobs, default one per CPU core): TensorFlow keeps about one core
+busy per fold, and each needs about 2 GB of memory.
 
 --dataset FILE.jsonl: one {"text": ..., "intent": ...} per line, intents named in
 bot/domain.yml. Evaluates the project's current model (trained into models/ first if the
@@ -37,6 +39,7 @@ import importlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -44,6 +47,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -194,9 +198,39 @@ def domain_intents(domain: Path) -> list[str]:
 # --- cross-validation -------------------------------------------------------------------------
 
 
-def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
+@dataclass(frozen=True)  # no slots: frozen slotted dataclasses do not pickle on Python 3.10
+class Fold:
+    number: int
+    config: Path
+    folder: Path
+    texts: list[str]
+    trained_on: int
+
+
+def run_fold(fold: Fold, verbose: bool) -> list[str]:
+    """Train one fold's NLU model and predict its held-out texts (runs in its own process)."""
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
+
+    started = time.perf_counter()
+    quiet_rasa(verbose)
+    with muted(verbose):
+        model = train_nlu(str(fold.config), str(fold.folder / "nlu.yml"), str(fold.folder), "model")
+        if model is None:
+            raise TrainingFailed(f"fold {fold.number}: Rasa trained no model")
+        trained = time.perf_counter()
+        agent = Agent.load(model)
+    loaded = time.perf_counter()
+    predicted = parse_all(agent, fold.texts)
+    progress(
+        f"fold {fold.number}: trained on {fold.trained_on} examples in "
+        f"{trained - started:.1f}s, loaded in {loaded - trained:.1f}s, "
+        f"predicted {len(fold.texts)} in {time.perf_counter() - loaded:.1f}s"
+    )
+    return predicted
+
+
+def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.training_data import TrainingData
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
@@ -221,9 +255,8 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
         mock.patch.dict(os.environ, {"RASA_MAX_CACHE_SIZE": "0"}),
     ):
         config, epochs_note = nlu_config(inputs.config, args.epochs, Path(tmp))
-        folds = splitter.split(examples, intents)
-        for i, (train_index, test_index) in enumerate(folds, start=1):
-            fold_started = time.perf_counter()
+        folds = []
+        for i, (train_index, test_index) in enumerate(splitter.split(examples, intents), start=1):
             train = TrainingData(
                 training_examples=[examples[j] for j in train_index],
                 entity_synonyms=data.entity_synonyms,
@@ -231,25 +264,19 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
                 lookup_tables=data.lookup_tables,
                 responses=data.responses,
             )
-            test = [examples[j] for j in test_index]
             folder = Path(tmp) / f"fold{i}"
             folder.mkdir()
             RasaYAMLWriter().dump(folder / "nlu.yml", train)
-            with muted(args.verbose):
-                model = train_nlu(str(config), str(folder / "nlu.yml"), str(folder), "model")
-                if model is None:
-                    raise TrainingFailed(f"fold {i}: Rasa trained no model")
-                trained = time.perf_counter()
-                agent = Agent.load(model)
-            loaded = time.perf_counter()
-            predicted += parse_all(agent, [ex.get("text") for ex in test])
+            test = [examples[j] for j in test_index]
             gold += [ex.get("intent") for ex in test]
-            progress(
-                f"fold {i}/{args.folds}: trained on {len(train_index)} examples in "
-                f"{trained - fold_started:.1f}s, loaded in {loaded - trained:.1f}s, "
-                f"predicted {len(test)} in {time.perf_counter() - loaded:.1f}s"
-            )
-            del agent
+            folds.append(Fold(i, config, folder, [ex.get("text") for ex in test], len(train_index)))
+        progress(f"{args.folds} folds, {args.jobs} at a time (--jobs)")
+        # One process per fold: TensorFlow keeps about one core busy, and a fresh process per
+        # fold also gives each fold's memory back. The results are the same for any --jobs.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
+            for answer in pool.map(run_fold, folds, [args.verbose] * len(folds)):
+                predicted += answer
 
     precision, recall, f1, support = precision_recall_fscore_support(
         gold, predicted, labels=labels, zero_division=0
@@ -401,6 +428,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="override DIETClassifier epochs in the cross-validation (default: the config's)",
     )
     parser.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        help="folds trained at the same time, one process each, about 2 GB of memory each "
+        "(default: one per CPU core, at most the number of folds)",
+    )
+    parser.add_argument(
         "--seed", metavar="N", type=int, default=7, help="seed for the fold split (default 7)"
     )
     parser.add_argument(
@@ -421,6 +455,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be >= 2")
+    if args.jobs is None:
+        args.jobs = min(args.folds, os.cpu_count() or 1)
+    if args.jobs < 1:
+        parser.error("--jobs must be >= 1")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be >= 1")
     if not args.cv and args.dataset is None:

@@ -1,0 +1,83 @@
+"""bench/nlu.py's input checks: a bad dataset line or option stops it before minutes of training."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INTENTS = ["greet", "inform", "out_of_scope"]
+
+
+@pytest.fixture(scope="module")
+def nlu() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_nlu", ROOT / "bench" / "nlu.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+def write(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_reads_a_good_dataset_and_skips_blank_lines(nlu: ModuleType, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        json.dumps({"text": "halo", "intent": "greet"}),
+        "",
+        json.dumps({"text": "beli pulsa", "intent": "out_of_scope"}),
+    )
+    examples = nlu.read_dataset(path, INTENTS)
+    assert [(e.text, e.intent) for e in examples] == [
+        ("halo", "greet"),
+        ("beli pulsa", "out_of_scope"),
+    ]
+
+
+def test_every_bad_line_is_named_with_its_number(nlu: ModuleType, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        json.dumps({"text": "halo", "intent": "greet"}),
+        "{not json",
+        json.dumps(["a list"]),
+        json.dumps({"text": "  ", "intent": "greet"}),
+        json.dumps({"text": "halo"}),
+        json.dumps({"text": "halo", "intent": "say_hello"}),
+    )
+    with pytest.raises(nlu.DatasetError) as caught:
+        nlu.read_dataset(path, INTENTS)
+    message = str(caught.value)
+    assert message.startswith("5 bad line(s):")
+    assert f"{path}:2: not valid JSON" in message
+    assert f"{path}:3: expected a JSON object, got list" in message
+    assert f'{path}:4: "text" is missing, empty or not a string' in message
+    assert f'{path}:5: "intent" is missing' in message
+    assert f'{path}:6: unknown intent "say_hello"' in message
+
+
+def test_an_unreadable_or_empty_file_is_refused(nlu: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(nlu.DatasetError, match="cannot read"):
+        nlu.read_dataset(tmp_path / "missing.jsonl", INTENTS)
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"text": "caf\xe9", "intent": "greet"}\n')
+    with pytest.raises(nlu.DatasetError, match="cannot read"):
+        nlu.read_dataset(tmp_path / "latin1.jsonl", INTENTS)
+    with pytest.raises(nlu.DatasetError, match="no examples"):
+        nlu.read_dataset(write(tmp_path, ""), INTENTS)
+
+
+def test_jobs_default_to_the_cores_but_never_more_than_the_folds(nlu: ModuleType) -> None:
+    assert nlu.parse_args(["--folds", "2"]).jobs <= 2
+    assert nlu.parse_args(["--jobs", "3"]).jobs == 3
+    for bad in (["--jobs", "0"], ["--folds", "1"], ["--epochs", "0"], ["--no-cv"]):
+        with pytest.raises(SystemExit):
+            nlu.parse_args(bad)
