@@ -1,7 +1,7 @@
 """NLU accuracy benchmark: cross-validated intent scores and a held-out JSONL evaluation.
 
-    .venv/bin/python bench/nlu.py [--folds 5] [--jobs N] [--epochs N] [--no-cv]
-                                  [--dataset FILE.jsonl] [--model PATH]
+    .venv/bin/python bench/nlu.py [--folds 5] [--jobs N] [--epochs N] [--config FILE.yml]
+                                  [--no-cv] [--dataset FILE.jsonl] [--model PATH]
 
 Cross-validation (on unless --no-cv): the project's NLU examples (every NLU file under
 nlu_data/ and bot/data/, the folders `rasa train` reads) are split into stratified folds. Each
@@ -15,7 +15,8 @@ was not confident) is a miss for the example's intent, also for out_of_scope exa
 out_of_scope examples were refused either way. Progress goes to stderr.
 --epochs N overrides DIETClassifier's epochs for a quick, less accurate run. Folds train in
 parallel, one process each (--jobs, default one per CPU core): TensorFlow keeps about one core
-busy per fold, and each needs about 2 GB of memory.
+busy per fold, and each needs about 2 GB of memory. --config FILE.yml cross-validates another
+pipeline on the same folds, to compare it with bot/config.yml before changing the project's.
 
 --dataset FILE.jsonl: one {"text": ..., "intent": ...} per line, intents named in
 bot/domain.yml. Evaluates the project's current model (trained into models/ first if the
@@ -88,6 +89,12 @@ class DatasetError(Exception):
 
 def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def shown_path(path: Path) -> str:
+    """A path relative to the project when it is inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
 
 
 def pct(part: int, whole: int) -> str:
@@ -254,7 +261,7 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
         tempfile.TemporaryDirectory(prefix="loket-nlu-cv-") as tmp,
         mock.patch.dict(os.environ, {"RASA_MAX_CACHE_SIZE": "0"}),
     ):
-        config, epochs_note = nlu_config(inputs.config, args.epochs, Path(tmp))
+        config, epochs_note = nlu_config(args.config, args.epochs, Path(tmp))
         folds = []
         for i, (train_index, test_index) in enumerate(splitter.split(examples, intents), start=1):
             train = TrainingData(
@@ -296,7 +303,7 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
         f"\nCross-validation: {args.folds} stratified folds (seed {args.seed}) over "
         f"{len(examples)} examples, {len(labels)} intents, from {relative}"
     )
-    print(f"pipeline {inputs.config.relative_to(ROOT)}, {epochs_note}")
+    print(f"pipeline {shown_path(args.config)}, {epochs_note}")
     print(f"{FALLBACK} predictions count as misses; `fell back` = misses that were fallbacks\n")
     print(table(["intent", "precision", "recall", "f1", "support", "fell back"], rows))
     print()
@@ -428,6 +435,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="override DIETClassifier epochs in the cross-validation (default: the config's)",
     )
     parser.add_argument(
+        "--config",
+        metavar="FILE.yml",
+        type=Path,
+        default=ModelInputs(ROOT).config,
+        help="pipeline to cross-validate (default: the project's bot/config.yml)",
+    )
+    parser.add_argument(
         "--jobs",
         metavar="N",
         type=int,
@@ -465,6 +479,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("nothing to do: --no-cv without --dataset")
     if args.model is not None and args.dataset is None:
         parser.error("--model is only used with --dataset")
+    if not args.config.is_file():
+        parser.error(f"--config {args.config}: no such file")
     if args.model is not None and not args.model.is_file():
         parser.error(f"--model {args.model}: no such file")
     return args

@@ -81,3 +81,15 @@ def test_jobs_default_to_the_cores_but_never_more_than_the_folds(nlu: ModuleType
     for bad in (["--jobs", "0"], ["--folds", "1"], ["--epochs", "0"], ["--no-cv"]):
         with pytest.raises(SystemExit):
             nlu.parse_args(bad)
+
+
+def test_another_pipeline_can_be_compared_but_must_exist(
+    nlu: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert nlu.parse_args([]).config == ROOT / "bot" / "config.yml"
+    other = tmp_path / "config.yml"
+    other.write_text("pipeline: []\n")
+    assert nlu.parse_args(["--config", str(other)]).config == other
+    with pytest.raises(SystemExit):
+        nlu.parse_args(["--config", str(tmp_path / "missing.yml")])
+    assert "missing.yml: no such file" in capsys.readouterr().err

@@ -148,6 +148,13 @@ async def test_check_a_complaint(customer: Customer) -> None:
     assert "TKT240117" in reply
 
 
+async def test_a_bare_reference_or_ticket_starts_the_matching_check(customer: Customer) -> None:
+    # Customers often paste only the number; whichever intent the model gives it (inform or a
+    # check), the bot answers about that purchase or report instead of "not understood".
+    assert "5821-0934-7716-2048-3395" in await customer.say("TRXDEMO0001")
+    assert "TKT240117" in await customer.say("tiket saya TKT240117")
+
+
 async def test_new_connection_offers_a_person(customer: Customer) -> None:
     reply = await customer.say("gmn cara pasang baru")
     assert "KTP" in reply and "Bicara dengan petugas" in customer.buttons
