@@ -23,10 +23,11 @@ bot/domain.yml. Evaluates the project's current model (trained into models/ firs
 inputs changed, as `make run` does) or the model given with --model. A gold intent of
 out_of_scope means the bot should not claim to understand: predicting out_of_scope or
 nlu_fallback counts as correctly refused. Prints in-scope accuracy (fallback counts as
-wrong), out-of-scope recall, the in-scope fallback rate, per-intent figures and the commonest
-confusions. The whole file is checked first; any bad line (invalid JSON, missing text or
-intent, an intent not in bot/domain.yml) stops the run with exit code 2 before anything is
-evaluated. Blank lines are skipped.
+wrong), out-of-scope recall, the in-scope fallback rate, macro-F1 (a fallback counted as
+out_of_scope, so an in-scope message refused costs out_of_scope's precision), per-intent
+figures and the commonest confusions. The whole file is checked first; any bad line
+(invalid JSON, missing text or intent, an intent not in bot/domain.yml) stops the run with exit
+code 2 before anything is evaluated. Blank lines are skipped.
 
 Prints figures, never pass/fail.
 """
@@ -371,6 +372,15 @@ def read_dataset(path: Path, intents: Sequence[str]) -> list[Example]:
     return examples
 
 
+def refusal_macro_f1(pairs: Sequence[tuple[str, str]]) -> float:
+    """Macro-F1 over the gold intents, where a fallback is the bot refusing: out_of_scope."""
+    from sklearn.metrics import f1_score
+
+    gold = [g for g, _ in pairs]
+    predicted = [OUT_OF_SCOPE if p in REFUSALS else p for _, p in pairs]
+    return float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro"))
+
+
 def evaluate_dataset(examples: list[Example], path: Path, model: Path, verbose: bool) -> None:
     from rasa.core.agent import Agent
 
@@ -406,6 +416,7 @@ def evaluate_dataset(examples: list[Example], path: Path, model: Path, verbose: 
             "in-scope refused as out_of_scope",
             pct(sum(p == OUT_OF_SCOPE for _, p in in_scope), n_in),
         ],
+        ["macro-F1 (a refusal counts as out_of_scope)", f"{refusal_macro_f1(pairs):.3f}"],
     ]
     print(f"{n_in} in-scope and {len(oos)} out-of-scope examples\n")
     print(table(["measure", "value"], measures))

@@ -93,3 +93,15 @@ def test_another_pipeline_can_be_compared_but_must_exist(
     with pytest.raises(SystemExit):
         nlu.parse_args(["--config", str(tmp_path / "missing.yml")])
     assert "missing.yml: no such file" in capsys.readouterr().err
+
+
+def test_held_out_macro_f1_counts_a_fallback_as_a_refusal(nlu: ModuleType) -> None:
+    perfect = [
+        ("greet", "greet"),
+        ("out_of_scope", "nlu_fallback"),
+        ("out_of_scope", "out_of_scope"),
+    ]
+    assert nlu.refusal_macro_f1(perfect) == 1.0
+    # An in-scope message that fell back: greet's recall and out_of_scope's precision suffer.
+    missed = [("greet", "nlu_fallback"), ("greet", "greet"), ("out_of_scope", "out_of_scope")]
+    assert nlu.refusal_macro_f1(missed) == pytest.approx((2 / 3 + 2 / 3) / 2)
