@@ -11,8 +11,9 @@ and lookup tables stay in every fold's training data. Prints per-intent precisio
 support and how many examples fell back, then macro-F1 against the project's target, accuracy,
 the commonest confusions and the total time. A prediction of `nlu_fallback` (the classifier
 was not confident) is a miss for the example's intent, also for out_of_scope examples; the
-`fell back` column shows how many misses were fallbacks, and a separate line how many
-out_of_scope examples were refused either way. Progress goes to stderr.
+`fell back` column shows how many misses were fallbacks, and separate lines how many
+out_of_scope examples were refused either way and the macro-F1 with a fallback counted as
+out_of_scope (the --dataset definition). Progress goes to stderr.
 --epochs N overrides DIETClassifier's epochs for a quick, less accurate run. Folds train in
 parallel, one process each (--jobs, default one per CPU core): TensorFlow keeps about one core
 busy per fold, and each needs about 2 GB of memory. --config FILE.yml cross-validates another
@@ -314,6 +315,11 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
     hits = sum(g == p for g, p in pairs)
     print(f"accuracy   {accuracy:.3f}   ({hits}/{len(gold)})")
     print(f"fell back  {pct(sum(fell_back.values()), len(gold))}")
+    if OUT_OF_SCOPE in counts:
+        print(
+            f"macro-F1 with a fallback counted as {OUT_OF_SCOPE} (as --dataset counts it): "
+            f"{refusal_macro_f1(pairs):.3f}"
+        )
     if OUT_OF_SCOPE in counts:
         refused = sum(p in REFUSALS for g, p in pairs if g == OUT_OF_SCOPE)
         print(
