@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from dotenv import load_dotenv
 
-from bot import agents, desk
+from bot import agents, desk, trainer
 from bot.app import create_app
 from bot.errors import ConfigError, LoketError
 from bot.settings import PROJECT_ROOT, Settings, redact_url
@@ -128,6 +128,10 @@ def cmd_agents(args: argparse.Namespace) -> None:
     agents.run(_settings(), args)
 
 
+def cmd_review(args: argparse.Namespace) -> None:
+    trainer.run(_settings(), args)
+
+
 def _provider_url(settings: Settings) -> str:
     return settings.provider_url or f"http://127.0.0.1:{settings.provider_port}"
 
@@ -195,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     pay.set_defaults(func=cmd_sandbox_pay)
     desk.add_parser(sub).set_defaults(func=cmd_handoffs)
     agents.add_parser(sub).set_defaults(func=cmd_agents)
+    trainer.add_parser(sub).set_defaults(func=cmd_review)
     return parser
 
 

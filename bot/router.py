@@ -209,9 +209,20 @@ class Router:
             explained=bool(kept),
         )
         notice = Outbound(conversation, text, buttons)
+        # The notice carries what the bot made of the message, so trainers can review it.
+        intent = turn.understanding.intent
         await self._outbox.post(
             conversation,
-            [Entry(Role.BOT, text, buttons=buttons, meta={"handoff": signal.reason})],
+            [
+                Entry(
+                    Role.BOT,
+                    text,
+                    buttons=buttons,
+                    intent=intent.name if intent else None,
+                    confidence=intent.confidence if intent else None,
+                    meta={"handoff": signal.reason},
+                )
+            ],
         )
         await self._handoffs.remember(conversation, Memory().to_json(), language)
         if signal.reason != Reason.BOT_UNAVAILABLE:

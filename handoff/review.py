@@ -1,0 +1,148 @@
+"""What the bot failed to understand, read back from the transcripts, for trainers to label.
+
+A customer message counts as misunderstood when the bot's understanding of it (recorded on the
+bot lines that answered it) was `nlu_fallback` or `out_of_scope`, when it led to a handoff
+because the bot had not understood, or when it came just before the customer got frustrated
+or the bot went in a loop. The
+same text sent by several customers is one row with a count: the commonest failures first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.messages import ConversationKey
+from handoff import keys
+from handoff.store import Store
+from handoff.transcript import Entry, Role, Transcript
+
+NOT_UNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+# Handoffs that mean the bot got the customer wrong are not_understood, frustrated and
+# looping; "asked for a person" and provider or Rasa outages are not about understanding.
+LEAD_UP = 2  # customer messages before a frustrated complaint or closing a loop
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """One misunderstood customer message."""
+
+    text: str
+    conversation: str
+    ts: int
+    guess: str | None  # the intent the bot gave it
+    confidence: float | None
+    why: str  # the guess (nlu_fallback, out_of_scope) or the handoff reason
+
+
+@dataclass(slots=True)
+class Row:
+    """Every miss of one text (compared without case and extra spaces)."""
+
+    text: str
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def times(self) -> int:
+        return len(self.misses)
+
+    @property
+    def last_seen(self) -> int:
+        return max(m.ts for m in self.misses)
+
+    @property
+    def guesses(self) -> Counter[str]:
+        return Counter(m.guess for m in self.misses if m.guess)
+
+    @property
+    def lowest_confidence(self) -> float | None:
+        known = [m.confidence for m in self.misses if m.confidence is not None]
+        return min(known) if known else None
+
+    @property
+    def reasons(self) -> list[str]:
+        return sorted({m.why for m in self.misses})
+
+    def as_json(self) -> dict[str, object]:
+        """A line for trainers: fill in `intent`, then add it to nlu_data/ or evaluate on it."""
+        guess = self.guesses.most_common(1)
+        return {
+            "text": self.text,
+            "intent": "",
+            "guess": guess[0][0] if guess else None,
+            "confidence": self.lowest_confidence,
+            "why": self.reasons,
+            "times": self.times,
+            "last_seen": self.last_seen,
+            "conversations": sorted({m.conversation for m in self.misses}),
+        }
+
+
+def misses_in(conversation: str, entries: Sequence[Entry]) -> list[Miss]:
+    """The customer messages of one transcript that the bot did not understand.
+
+    A frustrated customer's complaint is understood; the messages before it (up to
+    `LEAD_UP`) are what went wrong. A loop is the message that closed it and those before.
+    """
+    turns: list[tuple[Entry, str | None, float | None, str | None]] = []
+    for i, entry in enumerate(entries):
+        if entry.role is not Role.CUSTOMER:
+            continue
+        answers = []
+        for after in entries[i + 1 :]:
+            if after.role is Role.CUSTOMER:
+                break
+            if after.role is Role.BOT:
+                answers.append(after)
+        understood = next((a for a in answers if a.intent), None)
+        handoff = next((str(a.meta["handoff"]) for a in answers if "handoff" in a.meta), None)
+        turns.append(
+            (
+                entry,
+                understood.intent if understood else None,
+                understood.confidence if understood else None,
+                handoff,
+            )
+        )
+    why: dict[int, str] = {}
+    for k, (_, guess, _, handoff) in enumerate(turns):
+        if handoff == "not_understood":
+            why[k] = handoff
+        elif guess in NOT_UNDERSTOOD_INTENTS:
+            why[k] = guess
+        if handoff in ("frustrated", "looping"):
+            first = k if handoff == "looping" else k - 1
+            for j in range(max(0, first - LEAD_UP + 1), first + 1):
+                why.setdefault(j, handoff)
+    return [
+        Miss(entry.text, conversation, entry.ts, guess, confidence, why[k])
+        for k, (entry, guess, confidence, _) in enumerate(turns)
+        if k in why and not entry.payload  # a button press is never misunderstood
+    ]
+
+
+def group(misses: Iterable[Miss]) -> list[Row]:
+    """One row per text, the most frequent first, then the most recent."""
+    rows: dict[str, Row] = {}
+    for miss in misses:
+        norm = _SPACES.sub(" ", miss.text).strip().lower()
+        rows.setdefault(norm, Row(miss.text)).misses.append(miss)
+    return sorted(rows.values(), key=lambda r: (-r.times, -r.last_seen))
+
+
+async def collect(store: Store, *, since_ms: int, max_conversations: int = 5000) -> list[Row]:
+    """Misunderstood messages of the conversations active since `since_ms`, grouped."""
+    transcript = Transcript(store)
+    async with store.guard():
+        ids = await store.redis.zrevrangebyscore(
+            keys.conversations_by_activity(), "+inf", since_ms, start=0, num=max_conversations
+        )
+    misses: list[Miss] = []
+    for raw in ids:
+        cid = raw.decode() if isinstance(raw, bytes) else str(raw)
+        entries = await transcript.read(ConversationKey.parse(cid))
+        misses += [m for m in misses_in(cid, entries) if m.ts >= since_ms]
+    return group(misses)
