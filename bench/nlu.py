@@ -320,7 +320,6 @@ def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
             f"macro-F1 with a fallback counted as {OUT_OF_SCOPE} (as --dataset counts it): "
             f"{refusal_macro_f1(pairs):.3f}"
         )
-    if OUT_OF_SCOPE in counts:
         refused = sum(p in REFUSALS for g, p in pairs if g == OUT_OF_SCOPE)
         print(
             f"{OUT_OF_SCOPE} refused ({OUT_OF_SCOPE} or {FALLBACK}, not in the F1): "

@@ -210,19 +210,8 @@ class Router:
         )
         notice = Outbound(conversation, text, buttons)
         # The notice carries what the bot made of the message, so trainers can review it.
-        intent = turn.understanding.intent
         await self._outbox.post(
-            conversation,
-            [
-                Entry(
-                    Role.BOT,
-                    text,
-                    buttons=buttons,
-                    intent=intent.name if intent else None,
-                    confidence=intent.confidence if intent else None,
-                    meta={"handoff": signal.reason},
-                )
-            ],
+            conversation, [_bot_line(turn, notice, meta={"handoff": signal.reason})]
         )
         await self._handoffs.remember(conversation, Memory().to_json(), language)
         if signal.reason != Reason.BOT_UNAVAILABLE:
@@ -244,17 +233,17 @@ class Router:
     async def _record_replies(
         self, conversation: ConversationKey, turn: Turn, replies: tuple[Outbound, ...]
     ) -> None:
-        intent = turn.understanding.intent
-        await self._outbox.post(
-            conversation,
-            [
-                Entry(
-                    Role.BOT,
-                    reply.text,
-                    buttons=reply.buttons,
-                    intent=intent.name if intent else None,
-                    confidence=intent.confidence if intent else None,
-                )
-                for reply in replies
-            ],
-        )
+        await self._outbox.post(conversation, [_bot_line(turn, reply) for reply in replies])
+
+
+def _bot_line(turn: Turn, reply: Outbound, meta: dict[str, object] | None = None) -> Entry:
+    """A transcript line for a bot reply, with what the bot made of the customer's message."""
+    intent = turn.understanding.intent
+    return Entry(
+        Role.BOT,
+        reply.text,
+        buttons=reply.buttons,
+        intent=intent.name if intent else None,
+        confidence=intent.confidence if intent else None,
+        meta=meta or {},
+    )

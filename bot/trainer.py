@@ -30,11 +30,10 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _guess(row: Row) -> str:
-    guesses = row.guesses.most_common(1)
-    if not guesses:
+    if row.guess is None:
         return "-"
     confidence = row.lowest_confidence
-    return guesses[0][0] + (f" {confidence:.2f}" if confidence is not None else "")
+    return row.guess + (f" {confidence:.2f}" if confidence is not None else "")
 
 
 def print_rows(rows: list[Row], limit: int) -> None:

@@ -3,8 +3,8 @@
 A customer message counts as misunderstood when the bot's understanding of it (recorded on the
 bot lines that answered it) was `nlu_fallback` or `out_of_scope`, when it led to a handoff
 because the bot had not understood, or when it came just before the customer got frustrated
-or the bot went in a loop. The
-same text sent by several customers is one row with a count: the commonest failures first.
+or the bot went in a loop. The same text sent by several customers is one row with a count:
+the commonest failures first.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.messages import ConversationKey
+from bot.policy import NOT_UNDERSTOOD_INTENTS, Reason
 from handoff import keys
 from handoff.store import Store
 from handoff.transcript import Entry, Role, Transcript
 
-NOT_UNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
-# Handoffs that mean the bot got the customer wrong are not_understood, frustrated and
-# looping; "asked for a person" and provider or Rasa outages are not about understanding.
+# Of the handoff reasons, "asked for a person" and provider or Rasa outages say nothing about
+# understanding; not_understood, frustrated and looping do.
 LEAD_UP = 2  # customer messages before a frustrated complaint or closing a loop
 _SPACES = re.compile(r"\s+")
 
@@ -58,6 +58,12 @@ class Row:
         return Counter(m.guess for m in self.misses if m.guess)
 
     @property
+    def guess(self) -> str | None:
+        """The intent the bot gave this text most often."""
+        commonest = self.guesses.most_common(1)
+        return commonest[0][0] if commonest else None
+
+    @property
     def lowest_confidence(self) -> float | None:
         known = [m.confidence for m in self.misses if m.confidence is not None]
         return min(known) if known else None
@@ -68,11 +74,10 @@ class Row:
 
     def as_json(self) -> dict[str, object]:
         """A line for trainers: fill in `intent`, then add it to nlu_data/ or evaluate on it."""
-        guess = self.guesses.most_common(1)
         return {
             "text": self.text,
             "intent": "",
-            "guess": guess[0][0] if guess else None,
+            "guess": self.guess,
             "confidence": self.lowest_confidence,
             "why": self.reasons,
             "times": self.times,
@@ -81,46 +86,48 @@ class Row:
         }
 
 
+@dataclass(slots=True)
+class _Turn:
+    """A customer message and what the bot lines answering it recorded."""
+
+    said: Entry
+    guess: str | None = None
+    confidence: float | None = None
+    handoff: str | None = None
+
+    def answered(self, line: Entry) -> None:
+        if line.intent and self.guess is None:
+            self.guess, self.confidence = line.intent, line.confidence
+        if "handoff" in line.meta and self.handoff is None:
+            self.handoff = str(line.meta["handoff"])
+
+
 def misses_in(conversation: str, entries: Sequence[Entry]) -> list[Miss]:
     """The customer messages of one transcript that the bot did not understand.
 
     A frustrated customer's complaint is understood; the messages before it (up to
     `LEAD_UP`) are what went wrong. A loop is the message that closed it and those before.
     """
-    turns: list[tuple[Entry, str | None, float | None, str | None]] = []
-    for i, entry in enumerate(entries):
-        if entry.role is not Role.CUSTOMER:
-            continue
-        answers = []
-        for after in entries[i + 1 :]:
-            if after.role is Role.CUSTOMER:
-                break
-            if after.role is Role.BOT:
-                answers.append(after)
-        understood = next((a for a in answers if a.intent), None)
-        handoff = next((str(a.meta["handoff"]) for a in answers if "handoff" in a.meta), None)
-        turns.append(
-            (
-                entry,
-                understood.intent if understood else None,
-                understood.confidence if understood else None,
-                handoff,
-            )
-        )
+    turns: list[_Turn] = []
+    for entry in entries:
+        if entry.role is Role.CUSTOMER:
+            turns.append(_Turn(entry))
+        elif entry.role is Role.BOT and turns:
+            turns[-1].answered(entry)
     why: dict[int, str] = {}
-    for k, (_, guess, _, handoff) in enumerate(turns):
-        if handoff == "not_understood":
-            why[k] = handoff
-        elif guess in NOT_UNDERSTOOD_INTENTS:
-            why[k] = guess
-        if handoff in ("frustrated", "looping"):
-            first = k if handoff == "looping" else k - 1
+    for k, turn in enumerate(turns):
+        if turn.handoff == Reason.NOT_UNDERSTOOD:
+            why[k] = turn.handoff
+        elif turn.guess in NOT_UNDERSTOOD_INTENTS:
+            why[k] = turn.guess
+        if turn.handoff in (Reason.FRUSTRATED, Reason.LOOPING):
+            first = k if turn.handoff == Reason.LOOPING else k - 1
             for j in range(max(0, first - LEAD_UP + 1), first + 1):
-                why.setdefault(j, handoff)
+                why.setdefault(j, turn.handoff)
     return [
-        Miss(entry.text, conversation, entry.ts, guess, confidence, why[k])
-        for k, (entry, guess, confidence, _) in enumerate(turns)
-        if k in why and not entry.payload  # a button press is never misunderstood
+        Miss(t.said.text, conversation, t.said.ts, t.guess, t.confidence, why[k])
+        for k, t in enumerate(turns)
+        if k in why and not t.said.payload  # a button press is never misunderstood
     ]
 
 
@@ -141,8 +148,7 @@ async def collect(store: Store, *, since_ms: int, max_conversations: int = 5000)
             keys.conversations_by_activity(), "+inf", since_ms, start=0, num=max_conversations
         )
     misses: list[Miss] = []
-    for raw in ids:
-        cid = raw.decode() if isinstance(raw, bytes) else str(raw)
+    for cid in ids:  # the store decodes replies to str
         entries = await transcript.read(ConversationKey.parse(cid))
         misses += [m for m in misses_in(cid, entries) if m.ts >= since_ms]
     return group(misses)
