@@ -35,3 +35,7 @@ class ProcessFailed(LoketError):
 
 class TrainingFailed(LoketError):
     """Raised when `rasa train` exits with an error."""
+
+
+class EncoderUnavailable(LoketError):
+    """The pretrained sentence encoder's weights could not be fetched or verified."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from bot.encoder import ensure_weights
 from bot.errors import TrainingFailed
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,14 @@ class ModelInputs:
     def data(self) -> tuple[Path, ...]:
         return (self.root / "bot" / "data", self.root / "nlu_data")
 
+    @property
+    def components(self) -> tuple[Path, ...]:
+        """Our own pipeline components (bot/config.yml names them): their code shapes the model."""
+        names = ("encoder", "indonesian", "intent_classifier", "sentence_features")
+        return tuple(self.root / "bot" / f"{name}.py" for name in names)
+
     def files(self) -> list[Path]:
-        found = [self.config, self.domain]
+        found = [self.config, self.domain, *self.components]
         for folder in self.data:
             found.extend(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml"))
         return sorted(found)
@@ -77,6 +84,9 @@ def ensure_model(
 
     Rasa's own progress is shown on stdout unless `quiet`.
     """
+    # The pipeline's sentence encoder: training needs it and so does serving the model.
+    # Fetched here, with its own message, rather than deep inside Rasa.
+    ensure_weights()
     target = model_path(inputs, models_dir)
     if target.exists() and not force:
         log.info("model %s is up to date", target.name)
