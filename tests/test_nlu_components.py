@@ -136,7 +136,7 @@ def test_classifier_trains_persists_loads_and_ranks(tmp_path: Path, dense: bool)
     assert buy.get(INTENT)["name"] == "buy_token"
     assert outage.get(INTENT)["name"] == "report_outage"
     ranking = buy.get(INTENT_RANKING_KEY)
-    assert [r["name"] for r in ranking][0] == "buy_token"
+    assert ranking[0]["name"] == "buy_token"
     assert len(ranking) == 3
     confidences = [r["confidence"] for r in ranking]
     assert confidences == sorted(confidences, reverse=True)
