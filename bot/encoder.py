@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from scipy.special import erf
 
 from bot.errors import EncoderUnavailable
+from bot.settings import PROJECT_ROOT
 
 Array = NDArray[Any]
 
@@ -41,7 +42,7 @@ def default_dir() -> Path:
     configured = os.environ.get("LOKET_ENCODER_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "var" / "encoder" / "all-MiniLM-L6-v2"
+    return PROJECT_ROOT / "var" / "encoder" / "all-MiniLM-L6-v2"
 
 
 def ensure_weights(target: Path | None = None) -> Path:

@@ -78,10 +78,11 @@ def _dense_width(messages: list[Message]) -> int:
 
 
 def _inputs(message: Message) -> tuple[str, str, str]:
-    """The text the word and character vectorizers read, and the roots (the lemmas)."""
+    """The text the word and character vectorizers read, and the roots (the lemmas; the
+    vectorizers lowercase)."""
     text = message.get(TEXT) or ""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    return text, text, " ".join(token.lemma.lower() for token in tokens)
+    return text, text, " ".join(token.lemma for token in tokens)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
