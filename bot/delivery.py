@@ -4,7 +4,8 @@ Each conversation's messages leave in order. A transient failure (rate limit, ne
 retried with backoff — as long as the channel asks when it says how long to wait; a permanent
 one (the customer blocked the bot, the reply window closed) or too many attempts mark the
 message failed with the reason, which the agent sees. A message already sent is never sent
-again, even when a crashed worker's entry is taken over.
+again, even when a crashed worker's entry is taken over; nor is a part of a long message that
+the channel accepted before a later part failed.
 """
 
 from __future__ import annotations
@@ -79,43 +80,70 @@ class Courier:
             return  # sent already (a crash after sending), or not ours to send
         outbound = await self._outbox.outbound(conversation, entry_id)
         sender = self._senders.get(conversation.channel)
+        progress = Progress(self._outbox, conversation, entry_id, current)
         if outbound is None or sender is None:
             reason = (
                 "the message is no longer in the transcript"
                 if outbound is None
                 else f"the {conversation.channel} channel is not configured on this server"
             )
-            await self._failed(conversation, entry_id, reason, current.attempts)
+            await self._failed(progress, reason)
             return
-        attempts = current.attempts
         while True:
-            attempts += 1
+            progress.attempts += 1
+            earlier = list(progress.ids)
             try:
-                sent = await sender.send(outbound)
+                sent = await sender.send(
+                    outbound, skip=progress.parts, part_sent=progress.part_sent
+                )
             except SendFailed as exc:
-                if exc.permanent or attempts >= MAX_ATTEMPTS:
-                    await self._failed(conversation, entry_id, exc.reason, attempts)
+                if exc.permanent or progress.attempts >= MAX_ATTEMPTS:
+                    await self._failed(progress, exc.reason)
                     return
-                wait = exc.retry_after if exc.retry_after is not None else backoff(attempts)
+                wait = (
+                    exc.retry_after if exc.retry_after is not None else backoff(progress.attempts)
+                )
                 log.info("%s: delivery attempt %d failed (%s), next in %.0f s",
-                         conversation.id, attempts, exc.reason, wait)  # fmt: skip
-                await self._outbox.mark(
-                    conversation,
-                    Delivery(entry_id, DeliveryState.QUEUED, f"retrying: {exc.reason}", attempts,
-                             now_ms()),
-                )  # fmt: skip
+                         conversation.id, progress.attempts, exc.reason, wait)  # fmt: skip
+                await progress.record(DeliveryState.QUEUED, f"retrying: {exc.reason}")
                 await self._sleep(wait)
                 continue
-            await self._outbox.mark(
-                conversation,
-                Delivery(entry_id, DeliveryState.SENT, "", attempts, now_ms(), sent.message_ids),
-            )
+            progress.ids = earlier + list(sent.message_ids)
+            await progress.record(DeliveryState.SENT)
             return
 
-    async def _failed(
-        self, conversation: ConversationKey, entry_id: str, reason: str, attempts: int
+    @staticmethod
+    async def _failed(progress: Progress, reason: str) -> None:
+        log.warning("%s: delivery of %s failed: %s", progress.conversation.id, progress.entry_id,
+                    reason)  # fmt: skip
+        if progress.parts:
+            reason = f"{reason} (the first {progress.parts} part(s) reached the customer)"
+        await progress.record(DeliveryState.FAILED, reason)
+
+
+class Progress:
+    """How far one message got: attempts, and the parts of a long text the channel accepted,
+    recorded as each part is accepted so no retry or takeover sends it again."""
+
+    def __init__(
+        self, outbox: Outbox, conversation: ConversationKey, entry_id: str, current: Delivery
     ) -> None:
-        log.warning("%s: delivery of %s failed: %s", conversation.id, entry_id, reason)
+        self._outbox = outbox
+        self.conversation = conversation
+        self.entry_id = entry_id
+        self.attempts = current.attempts
+        self.parts = current.parts_sent
+        self.ids = list(current.message_ids)
+
+    async def part_sent(self, parts: int, message_id: str) -> None:
+        self.parts = parts
+        if message_id:
+            self.ids.append(message_id)
+        await self.record(DeliveryState.QUEUED, f"sending: {parts} part(s) sent")
+
+    async def record(self, state: DeliveryState, reason: str = "") -> None:
         await self._outbox.mark(
-            conversation, Delivery(entry_id, DeliveryState.FAILED, reason, attempts, now_ms())
-        )
+            self.conversation,
+            Delivery(self.entry_id, state, reason, self.attempts, now_ms(), tuple(self.ids),
+                     self.parts),
+        )  # fmt: skip

@@ -36,7 +36,8 @@ STATE_RANK = {
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """What the channel's API answered: its own ids of the message(s) sent (long texts split)."""
+    """What the channel's API answered: its own ids of the parts this call sent (a long text
+    leaves in parts)."""
 
     message_ids: tuple[str, ...]
 
@@ -66,15 +67,26 @@ class MediaUnavailable(LoketError):
     """An attachment the channel cannot hand over (expired, unknown, or no such API)."""
 
 
+# Called after each part of a long message the channel accepted, before the next part is sent:
+# (how many parts are sent now, the channel's id of this part or "" when it gave none).
+PartSent = Callable[[int, str], Awaitable[None]]
+
+
 class Sender(Protocol):
-    """One channel's way out. Implementations raise SendFailed, never anything else, on failure."""
+    """One channel's way out. Implementations raise SendFailed, never anything else, on failure.
+
+    A long message leaves as several parts. `send` skips the first `skip` parts (sent by an
+    earlier attempt) and reports each part but the last to `part_sent` as the channel accepts
+    it, so a failure or a crash part-way never makes the customer read a part twice."""
 
     channel: str
     # Seconds after the customer's last message during which free-form replies are allowed
     # (WhatsApp: 24 h); None when the channel has no such window.
     reply_window: float | None
 
-    async def send(self, outbound: Outbound) -> Sent: ...
+    async def send(
+        self, outbound: Outbound, *, skip: int = 0, part_sent: PartSent | None = None
+    ) -> Sent: ...
 
     async def fetch_media(self, ref: str) -> Media: ...
 

@@ -87,11 +87,14 @@ class Delivery:
     attempts: int = 0
     ts: int = 0
     message_ids: tuple[str, ...] = ()
+    # Parts of a long message the channel accepted so far: a retry, an agent's retry or a
+    # worker taking over after a crash sends only the rest.
+    parts_sent: int = 0
 
     def to_json(self) -> str:
         return json.dumps(
             {"state": self.state.value, "reason": self.reason, "attempts": self.attempts,
-             "ts": self.ts, "message_ids": list(self.message_ids)},
+             "ts": self.ts, "message_ids": list(self.message_ids), "parts_sent": self.parts_sent},
             ensure_ascii=False,
         )  # fmt: skip
 
@@ -105,6 +108,7 @@ class Delivery:
             attempts=int(data.get("attempts") or 0),
             ts=int(data.get("ts") or 0),
             message_ids=tuple(data.get("message_ids") or ()),
+            parts_sent=int(data.get("parts_sent") or 0),
         )
 
     def as_json(self) -> dict[str, object]:
@@ -225,18 +229,22 @@ class Outbox:
             return
         await self.mark(
             conversation,
-            Delivery(entry_id, state, reason, current.attempts, now_ms(), current.message_ids),
-        )
+            Delivery(entry_id, state, reason, current.attempts, now_ms(), current.message_ids,
+                     current.parts_sent),
+        )  # fmt: skip
 
     async def retry(self, conversation: ConversationKey, entry_id: str) -> None:
-        """Put a failed message back on its way (an agent pressed "retry")."""
+        """Put a failed message back on its way (an agent pressed "retry"). The parts of a long
+        message that did reach the customer are not sent again."""
         current = await self.delivery(conversation, entry_id)
         if current is None or current.state is not DeliveryState.FAILED:
             state = current.state.value if current else "unknown"
             raise NotRetryable(f"only a failed message can be retried; this one is {state}")
-        await self.mark(
-            conversation, Delivery(entry_id, DeliveryState.QUEUED, ts=now_ms()), force=True
-        )
+        queued = Delivery(
+            entry_id, DeliveryState.QUEUED, ts=now_ms(), message_ids=current.message_ids,
+            parts_sent=current.parts_sent,
+        )  # fmt: skip
+        await self.mark(conversation, queued, force=True)
         async with self._store.guard():
             await self._store.redis.xadd(
                 keys.outbox(), {"conversation": conversation.id, "entry": entry_id}

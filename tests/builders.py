@@ -14,7 +14,7 @@ from bot.messages import (
     Turn,
     Understanding,
 )
-from bot.sending import Media, MediaUnavailable, SendFailed, Sent
+from bot.sending import Media, MediaUnavailable, PartSent, SendFailed, Sent
 
 _ids = itertools.count(1)
 
@@ -63,7 +63,9 @@ class RecordingSender:
     failures: list[SendFailed] = field(default_factory=list)
     sent: list[Outbound] = field(default_factory=list)
 
-    async def send(self, outbound: Outbound) -> Sent:
+    async def send(
+        self, outbound: Outbound, *, skip: int = 0, part_sent: PartSent | None = None
+    ) -> Sent:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(outbound)

@@ -61,7 +61,7 @@ class FakeTelegram:
     url: str = ""
 
     def __post_init__(self) -> None:
-        self._failures: dict[str, list[Failure]] = {}
+        self._failures: dict[str, list[Failure | None]] = {}  # None: answer this call normally
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(500)
         self._arrived = asyncio.Event()
@@ -87,9 +87,11 @@ class FakeTelegram:
         status: int = 500,
         description: str = "Internal Server Error",
         retry_after: int | None = None,
+        after: int = 0,
     ) -> None:
+        """Answer `times` calls of `method` with this error, once `after` more have succeeded."""
         self._failures.setdefault(method, []).extend(
-            [Failure(status, description, retry_after)] * times
+            [None] * after + [Failure(status, description, retry_after)] * times
         )
 
     def clear_failures(self) -> None:
@@ -160,8 +162,9 @@ class FakeTelegram:
         params = await self._params(request)
         self.calls.append(ApiCall(method, params))
         scripted = self._failures.get(method)
-        if scripted:
-            return _error(scripted.pop(0))
+        failure = scripted.pop(0) if scripted else None
+        if failure is not None:
+            return _error(failure)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(Failure(404, "Not Found"))

@@ -60,6 +60,26 @@ async def test_a_long_text_with_buttons_is_sent_in_order_and_every_wamid_kept(
     assert len(set(sent.message_ids)) == 3
 
 
+async def test_a_failure_part_way_reports_the_parts_sent_and_a_retry_skips_them(
+    api: CloudApi, sender: WhatsAppSender
+) -> None:
+    message = outbound("panjang " * 700, Button("Ya", "/affirm"), Button("Tidak", "/deny"))
+    reported: list[tuple[int, str]] = []
+
+    async def part_sent(parts: int, wamid: str) -> None:
+        reported.append((parts, wamid))
+
+    api.fail(131000, after=1)  # the second request fails, retryably
+    with pytest.raises(SendFailed) as failed:
+        await sender.send(message, part_sent=part_sent)
+    assert failed.value.permanent is False
+    assert len(api.sent) == 1 and [n for n, _ in reported] == [1]
+    sent = await sender.send(message, skip=1, part_sent=part_sent)
+    assert api.sent == outbound_requests(message)  # every request once, in order
+    assert [n for n, _ in reported] == [1, 2]  # the last part is in what send returns
+    assert len(sent.message_ids) == 2 and reported[0][1] not in sent.message_ids
+
+
 @pytest.mark.parametrize(
     ("code", "status", "retry_after", "permanent", "wait", "reason"),
     [

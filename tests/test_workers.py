@@ -8,14 +8,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.delivery import MAX_ATTEMPTS, Courier
 from bot.intake import Intake
-from bot.messages import Inbound, Turn, Understanding
-from bot.sending import DeliveryState, SendFailed
+from bot.messages import ConversationKey, Inbound, Outbound, Turn, Understanding
+from bot.sending import DeliveryState, Sender, SendFailed
+from bot.settings import Settings
 from bot.workers import StreamWorker
+from channels.telegram import TelegramSender, make_bot
+from channels.telegram.convert import send_requests
 from handoff import Entry, LockTimeout, Role, keys
 from handoff.outbox import Delivery, Outbox
 from handoff.store import Store
 from handoff.streams import StreamConsumer
 from tests.builders import RecordingSender, make_inbound, make_key
+from tests.telegram_api import CHAT, TOKEN, FakeTelegram
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
@@ -202,3 +206,85 @@ async def test_a_message_sent_before_a_crash_is_not_sent_again(store: Store) -> 
     async with running(courier.worker):
         await eventually(lambda: stream_empty(store, keys.outbox()))
     assert sender.sent == []
+
+
+# --- long messages: a part the channel accepted is never sent again ------------------------
+
+LONG = "\n\n".join(f"Bagian {i}: " + "informasi " * 150 for i in range(8))  # several parts
+TELEGRAM_CHAT = ConversationKey("telegram", str(CHAT))
+
+
+@contextlib.asynccontextmanager
+async def telegram(bot_api: FakeTelegram) -> AsyncIterator[TelegramSender]:
+    bot = make_bot(Settings(telegram_token=TOKEN, telegram_api_url=bot_api.url))
+    await bot.initialize()
+    try:
+        yield TelegramSender(bot)
+    finally:
+        await bot.shutdown()
+
+
+async def run_courier(store: Store, outbox: Outbox, sender: Sender) -> None:
+    courier = Courier(store, outbox, {sender.channel: sender}, consumer="gw", sleep=Sleeps())
+    async with running(courier.worker):
+        await eventually(lambda: stream_empty(store, keys.outbox()))
+
+
+async def post_long(outbox: Outbox) -> tuple[str, list[str]]:
+    [entry_id] = await outbox.post(TELEGRAM_CHAT, [Entry(Role.AGENT, LONG)])
+    parts = [str(r["text"]) for r in send_requests(Outbound(TELEGRAM_CHAT, LONG))]
+    assert len(parts) >= 3
+    return entry_id, parts
+
+
+async def test_a_long_message_failing_part_way_is_resumed_not_resent(
+    store: Store, bot_api: FakeTelegram
+) -> None:
+    outbox = Outbox(store)
+    entry_id, parts = await post_long(outbox)
+    bot_api.fail("sendMessage", after=1, status=502, description="Bad Gateway")
+    async with telegram(bot_api) as sender:
+        await run_courier(store, outbox, sender)
+    assert [m["text"] for m in bot_api.sent] == parts  # every part once, in order
+    assert len(bot_api.calls_to("sendMessage")) == len(parts) + 1  # the one failed call
+    done = await outbox.delivery(TELEGRAM_CHAT, entry_id)
+    assert done is not None and (done.state, done.attempts) == (DeliveryState.SENT, 2)
+    assert done.message_ids == tuple(str(m["message_id"]) for m in bot_api.sent)
+
+
+async def test_a_worker_taking_over_sends_only_the_parts_not_yet_accepted(
+    store: Store, bot_api: FakeTelegram
+) -> None:
+    outbox = Outbox(store)
+    entry_id, parts = await post_long(outbox)
+    # The worker that crashed had recorded the first part as accepted.
+    crashed = Delivery(entry_id, DeliveryState.QUEUED, "sending: 1 part(s) sent", 1,
+                       message_ids=("499",), parts_sent=1)  # fmt: skip
+    await outbox.mark(TELEGRAM_CHAT, crashed)
+    async with telegram(bot_api) as sender:
+        await run_courier(store, outbox, sender)
+    assert [m["text"] for m in bot_api.sent] == parts[1:]
+    done = await outbox.delivery(TELEGRAM_CHAT, entry_id)
+    assert done is not None and done.state is DeliveryState.SENT
+    assert done.message_ids == ("499", *(str(m["message_id"]) for m in bot_api.sent))
+
+
+async def test_an_agents_retry_of_a_long_message_sends_only_what_did_not_arrive(
+    store: Store, bot_api: FakeTelegram
+) -> None:
+    outbox = Outbox(store)
+    entry_id, parts = await post_long(outbox)
+    bot_api.fail("sendMessage", after=1, status=403,
+                 description="Forbidden: bot was blocked by the user")  # fmt: skip
+    async with telegram(bot_api) as sender:
+        await run_courier(store, outbox, sender)
+        failed = await outbox.delivery(TELEGRAM_CHAT, entry_id)
+        assert failed is not None and failed.state is DeliveryState.FAILED
+        assert "blocked" in failed.reason
+        assert "the first 1 part(s) reached the customer" in failed.reason
+        assert [m["text"] for m in bot_api.sent] == parts[:1]
+        await outbox.retry(TELEGRAM_CHAT, entry_id)  # the customer unblocked the bot
+        await run_courier(store, outbox, sender)
+    assert [m["text"] for m in bot_api.sent] == parts
+    done = await outbox.delivery(TELEGRAM_CHAT, entry_id)
+    assert done is not None and done.state is DeliveryState.SENT

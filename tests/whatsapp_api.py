@@ -64,7 +64,7 @@ class CloudApi:
     calls: list[Call] = field(default_factory=list)
     sent: list[Json] = field(default_factory=list)  # message requests accepted, in order
     media: dict[str, tuple[bytes, str, bytes]] = field(default_factory=dict)
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[Failure | None] = field(default_factory=list)  # None: accept this send
     server: TestServer | None = None
 
     @property
@@ -95,11 +95,12 @@ class CloudApi:
         message: str | None = None,
         subcode: int | None = None,
         retry_after: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` sends with Meta's error `code`."""
+        """Answer `times` sends with Meta's error `code`, once `after` more have been accepted."""
         failure = Failure(code, status or STATUSES.get(code, 400),
                           message or MESSAGES.get(code, "Error"), subcode, retry_after)  # fmt: skip
-        self.failures.extend([failure] * times)
+        self.failures.extend([None] * after + [failure] * times)
 
     def add_media(self, content: bytes, mime_type: str, *, served: bytes | None = None) -> str:
         """Store an upload; the download serves `served` instead when given (damaged media)."""
@@ -118,8 +119,8 @@ class CloudApi:
             return error(190, MESSAGES[190], 401, subcode=463)
         if request.match_info["number"] != self.phone_number_id:
             return error(100, "Unsupported post request. Object with ID does not exist", 400, 33)
-        if self.failures:
-            f = self.failures.pop(0)
+        f = self.failures.pop(0) if self.failures else None
+        if f is not None:
             headers = {"Retry-After": f.retry_after} if f.retry_after else {}
             return error(f.code, f.message, f.status, f.subcode, headers)
         problem = invalid(body)

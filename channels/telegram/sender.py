@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 
 from bot.errors import BadMessage
 from bot.messages import Outbound
-from bot.sending import Media, MediaUnavailable, SendFailed, Sent
+from bot.sending import Media, MediaUnavailable, PartSent, SendFailed, Sent
 from channels.telegram.convert import CHANNEL, send_requests
 from channels.telegram.errors import send_failed
 
@@ -30,16 +30,19 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, outbound: Outbound) -> Sent:
-        """Send `outbound` (split when longer than Telegram allows). Parts already sent when a
-        later part fails are sent again on retry: the worker retries whole messages."""
+    async def send(
+        self, outbound: Outbound, *, skip: int = 0, part_sent: PartSent | None = None
+    ) -> Sent:
+        """Send `outbound`, split when longer than Telegram allows, from part `skip + 1` on;
+        each part Telegram accepts is reported to `part_sent` before the next is sent (the
+        last one is in what this returns)."""
         cid = outbound.conversation.id
         try:
             requests = send_requests(outbound)
         except BadMessage as exc:
             raise SendFailed(str(exc), permanent=True) from exc
         ids: list[str] = []
-        for number, kwargs in enumerate(requests, start=1):
+        for number, kwargs in enumerate(requests[skip:], start=skip + 1):
             try:
                 message = await self._bot.send_message(**kwargs)
             except TelegramError as exc:
@@ -48,6 +51,8 @@ class TelegramSender:
                             failure.reason)  # fmt: skip
                 raise failure from exc
             ids.append(str(message.message_id))
+            if part_sent is not None and number < len(requests):
+                await part_sent(number, ids[-1])
         log.info("%s: sent %d message(s)", cid, len(ids))
         return Sent(tuple(ids))
 

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.messages import Outbound
-from bot.sending import Media, MediaUnavailable, SendFailed, Sent
+from bot.sending import Media, MediaUnavailable, PartSent, SendFailed, Sent
 from channels.whatsapp.convert import CHANNEL, outbound_requests
 from channels.whatsapp.errors import ApiError, send_failed
 
@@ -87,18 +87,24 @@ class WhatsAppSender:
     ) -> None:
         await self.close()
 
-    async def send(self, outbound: Outbound) -> Sent:
-        """Send every request `outbound` needs, in order. A failure part-way raises SendFailed;
-        a retry then sends the earlier parts again (WhatsApp has no idempotency key)."""
+    async def send(
+        self, outbound: Outbound, *, skip: int = 0, part_sent: PartSent | None = None
+    ) -> Sent:
+        """Send every request `outbound` needs, in order, from part `skip + 1` on; each part
+        WhatsApp accepts is reported to `part_sent` before the next is sent, the last one in what
+        this returns (WhatsApp has no idempotency key: a part reported is never sent again)."""
         requests = outbound_requests(outbound)
         if not requests:
             raise SendFailed("nothing to send: the message is empty", permanent=True)
         ids = []
-        for request in requests:
+        remaining = requests[skip:]
+        for number, request in enumerate(remaining, start=skip + 1):
             wamid = await self._post(request)
             if wamid:
                 ids.append(wamid)
-        log.info("%s: sent %d WhatsApp message(s)", outbound.conversation.id, len(requests))
+            if part_sent is not None and number < len(requests):
+                await part_sent(number, wamid)
+        log.info("%s: sent %d WhatsApp message(s)", outbound.conversation.id, len(remaining))
         return Sent(tuple(ids))
 
     async def _post(self, request: dict[str, Any]) -> str:
