@@ -1,8 +1,9 @@
 """Handoffs: open one (atomically, at most one at a time), claim, transfer, hand back, close.
 
 Every transition is one Lua script: it checks the status against the transition table,
-updates the conversation, the queue, the transcript and the inbox's event stream together,
-so two agents can never both claim a conversation and a retried request never opens two.
+updates the conversation, the queue, the assignees' lists, the transcript and the inbox's
+event stream together, so two agents can never both claim a conversation, a retried request
+never opens two, and an agent's "mine" list is never out of step with who owns what.
 """
 
 from __future__ import annotations
@@ -48,8 +49,15 @@ if ARGV[8] ~= '' then
 end
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', 10000, '*',
   'type', ARGV[2], 'conversation', ARGV[1], 'ts', ARGV[6], 'data', ARGV[10])
+local now_with = redis.call('HGET', KEYS[1], 'assignee') or ''
+if assignee ~= '' then  -- agents' lists: the key is built here (the old assignee is read here)
+  redis.call('SREM', ARGV[11] .. assignee .. ARGV[12], ARGV[1])
+end
+if ARGV[4] == 'assigned' and now_with ~= '' then
+  redis.call('SADD', ARGV[11] .. now_with .. ARGV[12], ARGV[1])
+end
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
-return {1, ARGV[4], redis.call('HGET', KEYS[1], 'assignee') or '', rank and (rank + 1) or 0,
+return {1, ARGV[4], now_with, rank and (rank + 1) or 0,
   redis.call('HGET', KEYS[1], 'handoff_id') or ''}
 """
 
@@ -147,6 +155,7 @@ class Handoffs:
             cid, transition, ",".join(s.value for s in sources), target.value,
             _QUEUE[transition], now_ms(), json.dumps(fields, ensure_ascii=False), note,
             only_assignee, json.dumps({"event": transition, **event}, ensure_ascii=False),
+            *keys.AGENT_CONVERSATIONS,
         ]  # fmt: skip
         script_keys = [
             keys.conversation(cid), keys.queue(), keys.transcript(cid), keys.inbox_events(),

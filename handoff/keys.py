@@ -110,9 +110,14 @@ def agent_sessions(name: str) -> str:
     return f"{PREFIX}:agent:{name}:sessions"
 
 
+# Set: conversation ids assigned to the agent. Kept by the handoff transitions' script, which
+# builds the name from these two halves around the agent's name.
+AGENT_CONVERSATIONS = (f"{PREFIX}:agent:", ":conversations")
+
+
 def agent_conversations(name: str) -> str:
     """Set: conversation ids assigned to the agent (an index, checked against the conversation)."""
-    return f"{PREFIX}:agent:{name}:conversations"
+    return name.join(AGENT_CONVERSATIONS)
 
 
 def agent_seen(name: str) -> str:

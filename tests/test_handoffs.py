@@ -97,6 +97,29 @@ async def test_transfer_hand_back_and_close(store: Store) -> None:
     ]  # fmt: skip
 
 
+async def test_each_agents_list_follows_every_transition_in_the_same_script(store: Store) -> None:
+    handoffs, key = Handoffs(store), make_key()
+
+    async def lists() -> dict[str, set[str]]:
+        return {a: await store.redis.smembers(keys.agent_conversations(a)) for a in ("ana", "budi")}
+
+    await request(handoffs, key)
+    assert await lists() == {"ana": set(), "budi": set()}
+    await handoffs.claim(key, "ana")  # as the terminal does: no inbox involved
+    assert await lists() == {"ana": {key.id}, "budi": set()}
+    await handoffs.transfer(key, "ana", "budi")
+    assert await lists() == {"ana": set(), "budi": {key.id}}
+    with pytest.raises(TransitionRefused):
+        await handoffs.close(key, "ana", "solved", only_assignee="ana")  # refused: unchanged
+    assert await lists() == {"ana": set(), "budi": {key.id}}
+    await handoffs.hand_back(key, by="budi")
+    assert await lists() == {"ana": set(), "budi": set()}
+    await request(handoffs, key)
+    await handoffs.claim(key, "budi")
+    await handoffs.close(key, "budi", "solved")
+    assert await lists() == {"ana": set(), "budi": set()}
+
+
 async def test_every_transition_reaches_the_inbox_event_stream(store: Store) -> None:
     handoffs, key = Handoffs(store), make_key()
     await request(handoffs, key)

@@ -99,7 +99,7 @@ class Desk:
         found = await self._handoffs(ids)
         mine = [h for h in found if h.status is Status.ASSIGNED and h.assignee == agent.name]
         stale = set(ids) - {h.conversation_id for h in mine}
-        if stale:  # handed back, closed or transferred elsewhere (e.g. from the terminal)
+        if stale:  # lists written by an earlier version, or a conversation no longer kept
             async with self._s.store.guard():
                 await self._redis.srem(keys.agent_conversations(agent.name), *stale)
         mine.sort(key=lambda h: h.created_at)
@@ -138,8 +138,6 @@ class Desk:
             )
             if entries:
                 await self._redis.hset(keys.agent_seen(agent.name), key.id, entries[-1].id)
-            if handoff and handoff.status is Status.ASSIGNED and handoff.assignee == agent.name:
-                await self._redis.sadd(keys.agent_conversations(agent.name), key.id)
         lines = []
         for e in entries:
             line = e.as_json()
@@ -236,8 +234,6 @@ class Desk:
             outcome = await self._s.handoffs.claim(key, agent.name)
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
-        async with self._s.store.guard():
-            await self._redis.sadd(keys.agent_conversations(agent.name), key.id)
         return {"status": outcome.status.value, "assignee": outcome.assignee}
 
     async def reply(self, agent: Agent, key: ConversationKey, text: object) -> dict[str, Any]:
@@ -276,9 +272,6 @@ class Desk:
             outcome = await self._s.handoffs.transfer(key, current, to)
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
-        async with self._s.store.guard():
-            await self._redis.srem(keys.agent_conversations(current), key.id)
-            await self._redis.sadd(keys.agent_conversations(to), key.id)
         return {"status": outcome.status.value, "assignee": outcome.assignee}
 
     async def hand_back(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
@@ -288,7 +281,6 @@ class Desk:
             outcome = await self._s.hand_back(key, agent.name, only_assignee=_only(agent))
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
-        await self._unassign(key, state)
         return {"status": outcome.status.value}
 
     async def close(
@@ -308,7 +300,6 @@ class Desk:
             )
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
-        await self._unassign(key, state)
         return {"status": outcome.status.value}
 
     async def retry(self, agent: Agent, key: ConversationKey, entry_id: str) -> dict[str, Any]:
@@ -320,11 +311,6 @@ class Desk:
             raise Conflict(str(exc)) from None
         delivery = await self._s.outbox.delivery(key, entry_id)
         return {"entry_id": entry_id, "delivery": delivery.as_json() if delivery else None}
-
-    async def _unassign(self, key: ConversationKey, state: State) -> None:
-        if state.assignee:
-            async with self._s.store.guard():
-                await self._redis.srem(keys.agent_conversations(state.assignee), key.id)
 
     async def _publish(self, kind: str, key: ConversationKey, data: dict[str, Any]) -> None:
         async with self._s.store.guard():
