@@ -143,6 +143,25 @@ async def test_report_an_outage_gets_a_ticket(customer: Customer) -> None:
     assert re.search(r"TKT\d{6}", reply)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Tolong, listrik mati dari tadi pagi", "Kenapa listrik mati terus ya", "I have no power"],
+)
+async def test_a_capitalised_first_word_is_not_taken_for_the_place(
+    customer: Customer, text: str
+) -> None:
+    # Phones capitalise the first word; "Tolong" is not where the outage is: the bot asks.
+    reply = await customer.say(text)
+    assert "lokasi" in reply.lower() or "where" in reply.lower(), reply
+    assert not re.search(r"TKT\d{6}", reply)
+
+
+async def test_a_place_named_in_the_report_is_not_asked_for_again(customer: Customer) -> None:
+    reply = await customer.say("Listrik mati di Sukajadi dari tadi pagi")
+    assert "Pemeliharaan" in reply, reply  # the known outage in that area
+    assert re.search(r"TKT\d{6}", reply)
+
+
 async def test_check_a_complaint(customer: Customer) -> None:
     reply = await customer.say("gimana laporan saya TKT240117")
     assert "TKT240117" in reply
