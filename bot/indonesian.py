@@ -5,14 +5,20 @@ Customers write the same word many ways: "udh", "udah", "sdh", "sudah"; "pemasan
 feature, so a spelling that no training example uses is a word the model has never seen.
 Here every token keeps its text and gets a lemma: the informal spelling mapped to the formal
 word (the Colloquial Indonesian Lexicon, via indoNLP), then reduced to its root (Sastrawi,
-the Nazief-Adriani stemmer). A CountVectorsFeaturizer with `use_lemma: true` counts the
-roots; the others keep `use_lemma: false` and count what was written. English words pass
-through unchanged (Sastrawi only strips affixes when the root is an Indonesian word).
+the Nazief-Adriani stemmer). English words pass through unchanged (Sastrawi only strips
+affixes when the root is an Indonesian word).
+
+Chat also stretches words: "tolonggg", "makasihhh", "kakkk", "sorryyy". `unelongate` writes a
+letter repeated three times or more once — or twice when that makes a known word with a double
+letter ("maaaaf" → "maaf", "gooood" → "good") — before the root is looked up; the intent
+classifier reads the words that way too.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from indoNLP.preprocessing import SLANG_DATA
@@ -25,13 +31,40 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-_stemmer = StemmerFactory().create_stemmer()
+_factory = StemmerFactory()
+_stemmer = _factory.create_stemmer()
+_RUN = re.compile(r"([a-z])\1{2,}")
+_DOUBLE = re.compile(r"([a-z])\1")
+_ENGLISH = Path(__file__).with_name("wordlists") / "english_double_letters.txt"
+
+
+@lru_cache(maxsize=1)
+def _double_letter_words() -> frozenset[str]:
+    """Formal words written with a double letter: Indonesian (Sastrawi's dictionary, the
+    lexicon's formal forms) and common English ones."""
+    english = (
+        line for line in _ENGLISH.read_text(encoding="utf-8").splitlines() if line[:1] != "#"
+    )
+    words = [*_factory.get_words(), *SLANG_DATA.values(), *english]
+    return frozenset(w for w in words if _DOUBLE.search(w))
+
+
+@lru_cache(maxsize=65536)
+def unelongate(word: str) -> str:
+    """`word` lowercased, a letter written three times or more written once ("tolonggg" →
+    "tolong"), or twice when that is a known word ("maaaaf" → "maaf", "allll" → "all")."""
+    lowered = word.lower()
+    if not _RUN.search(lowered):
+        return lowered
+    twice = _RUN.sub(r"\1\1", lowered)
+    return twice if twice in _double_letter_words() else _RUN.sub(r"\1", lowered)
 
 
 @lru_cache(maxsize=65536)
 def root(word: str) -> str:
-    """The root of one written word: "udh" → "sudah", "pemasangannya" → "pasang"."""
-    lowered = word.lower()
+    """The root of one written word: "udh" → "sudah", "pemasangannya" → "pasang",
+    "tolonggg" → "tolong"."""
+    lowered = unelongate(word)
     formal = SLANG_DATA.get(lowered, lowered)
     return _stemmer.stem(formal) or lowered
 

@@ -35,6 +35,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from bot.indonesian import unelongate
+
 log = logging.getLogger(__name__)
 
 FILE = "linear_intent_classifier.skops"
@@ -78,11 +80,15 @@ def _dense_width(messages: list[Message]) -> int:
 
 
 def _inputs(message: Message) -> tuple[str, str, str]:
-    """The text the word and character vectorizers read, and the roots (the lemmas; the
-    vectorizers lowercase)."""
-    text = message.get(TEXT) or ""
+    """The text the word and character vectorizers read — the tokens (the tokenizer dropped
+    the punctuation around words and the emoji: "mati!!!" is "mati"), stretched letters
+    written once ("tolonggg" is "tolong"), and "?" once when the message asks ("bot?" is not
+    "bot") — and the roots (the tokens' lemmas)."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    return text, text, " ".join(token.lemma for token in tokens)
+    words = " ".join(unelongate(token.text) for token in tokens)
+    if "?" in (message.get(TEXT) or ""):
+        words += " ?"
+    return words, words, " ".join(token.lemma for token in tokens)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

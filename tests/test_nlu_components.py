@@ -14,10 +14,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import encoder
+from bot import encoder, intent_classifier
 from bot.encoder import MODEL_FILES, SentenceEncoder, ensure_weights
 from bot.errors import EncoderUnavailable
-from bot.indonesian import IndonesianTokenizer, root
+from bot.indonesian import IndonesianTokenizer, root, unelongate
 from bot.intent_classifier import LinearIntentClassifier
 from bot.sentence_features import SentenceEncoderFeaturizer
 
@@ -39,10 +39,32 @@ def sentence_encoder() -> SentenceEncoder:
         ("Tagihan", "tagih"),
         ("connection", "connection"),  # English passes through
         ("32918475506", "32918475506"),
+        ("udhhh", "sudah"),  # stretched, then informal
+        ("tolonggg", "tolong"),
     ],
 )
 def test_root_maps_spellings_and_affixes_to_one_word(written: str, expected: str) -> None:
     assert root(written) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("tolonggg", "tolong"),
+        ("makasihhhh", "makasih"),
+        ("Kakkk", "kak"),
+        ("maaaaf", "maaf"),  # twice where the word has a double letter
+        ("gooood", "good"),
+        ("allll", "all"),
+        ("sorryyy", "sorry"),
+        ("good", "good"),  # a double letter alone is left as it is
+        ("TRX8K2M4P1Q", "trx8k2m4p1q"),
+    ],
+)
+def test_stretched_letters_are_written_once_or_as_the_known_double(
+    written: str, expected: str
+) -> None:
+    assert unelongate(written) == expected
 
 
 def test_tokenizer_keeps_the_text_and_adds_roots_as_lemmas() -> None:
@@ -141,6 +163,29 @@ def test_classifier_trains_persists_loads_and_ranks(tmp_path: Path, dense: bool)
     confidences = [r["confidence"] for r in ranking]
     assert confidences == sorted(confidences, reverse=True)
     assert sum(confidences) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_classifier_reads_words_without_punctuation_emoji_or_stretched_letters(
+    tmp_path: Path,
+) -> None:
+    storage = LocalModelStorage(tmp_path)
+    config = LinearIntentClassifier.get_default_config()
+    trained = LinearIntentClassifier.create(config, storage, Resource("intents"), None)  # type: ignore[arg-type]
+    trained.train(_pipeline_input(_training_data(), dense=False))
+    texts = ["listrik mati", "Listrik matiii!!!", "listrik mati 🙏", "LISTRIK MATIIII..."]
+    messages = _pipeline_input(
+        TrainingData([Message(data={TEXT: t}) for t in texts]), dense=False
+    ).training_examples
+    trained.process(messages)
+    rankings = [m.get(INTENT_RANKING_KEY) for m in messages]
+    assert rankings[0][0]["name"] == "report_outage"
+    assert all(r == rankings[0] for r in rankings)  # the same words, the same answer
+    # What the word and character vectorizers read: a question stays a question.
+    asked, stated = _pipeline_input(
+        TrainingData([Message(data={TEXT: "bot??"}), Message(data={TEXT: "bot!!!"})]), dense=False
+    ).training_examples
+    assert intent_classifier._inputs(asked)[0] == "bot ?"
+    assert intent_classifier._inputs(stated)[0] == "bot"
 
 
 def test_classifier_answers_a_message_without_dense_features(tmp_path: Path) -> None:
