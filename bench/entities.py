@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu import muted, quiet_rasa  # noqa: E402
+from bench.nlu import DatasetError, muted, quiet_rasa  # noqa: E402
 from bot.training import ModelInputs, TrainingFailed, ensure_model  # noqa: E402
 
 DEFAULT_DATASET = ROOT / "bench" / "datasets" / "entities_heldout.jsonl"
@@ -41,10 +41,6 @@ ENTITIES = ("area", "amount")  # the ones DIET extracts; the numbers come from r
 class Example:
     text: str
     expected: dict[str, str]
-
-
-class DatasetError(Exception):
-    pass
 
 
 def read_dataset(path: Path) -> list[Example]:
