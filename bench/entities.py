@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu import DatasetError, muted, quiet_rasa  # noqa: E402
+from bench.rasa_nlu import DatasetError, muted, quiet_rasa  # noqa: E402
 from bot.training import ModelInputs, TrainingFailed, ensure_model  # noqa: E402
 
 DEFAULT_DATASET = ROOT / "bench" / "datasets" / "entities_heldout.jsonl"

@@ -1,6 +1,7 @@
 """NLU accuracy benchmark: cross-validated intent scores and a held-out JSONL evaluation.
 
-    .venv/bin/python bench/nlu.py [--folds 5] [--jobs N] [--epochs N] [--config FILE.yml]
+    .venv/bin/python bench/nlu.py [--folds 5] [--seed 7] [--repeats R] [--intents-only]
+                                  [--jobs N] [--epochs N] [--config FILE.yml]
                                   [--no-cv] [--dataset FILE.jsonl] [--model PATH]
 
 Cross-validation (on unless --no-cv): the project's NLU examples (every NLU file under
@@ -14,6 +15,11 @@ was not confident) is a miss for the example's intent, also for out_of_scope exa
 `fell back` column shows how many misses were fallbacks, and separate lines how many
 out_of_scope examples were refused either way and the macro-F1 with a fallback counted as
 out_of_scope (the --dataset definition). Progress goes to stderr.
+--repeats R draws the split R times (seeds 7, 8, ...; bench/crossval.py) and pools the
+predictions, printing each repeat's macro-F1 too: one split's figure moves by about ±0.005
+with the luck of the draw. --intents-only leaves out DIETClassifier, which in bot/config.yml
+only extracts entities: the intents predicted are the same and a fold trains several times
+faster (refused if DIET classifies intents in the config).
 --epochs N overrides DIETClassifier's epochs for a quick, less accurate run. Folds train in
 parallel, one process each (--jobs, default one per CPU core): TensorFlow keeps about one core
 busy per fold, and each needs about 2 GB of memory. --config FILE.yml cross-validates another
@@ -36,304 +42,46 @@ Prints figures, never pass/fail.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import importlib
-import io
 import json
-import logging
-import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import time
-import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from unittest import mock
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from harness import table  # noqa: E402
-
+from bench.crossval import Options, cross_validate  # noqa: E402
+from bench.harness import table  # noqa: E402
+from bench.rasa_nlu import (  # noqa: E402
+    FALLBACK,
+    OUT_OF_SCOPE,
+    REFUSALS,
+    DatasetError,
+    confusion_table,
+    domain_intents,
+    muted,
+    parse_all,
+    pct,
+    quiet_rasa,
+    refusal_macro_f1,
+)
 from bot.errors import TrainingFailed  # noqa: E402
-from bot.training import ModelInputs, ensure_model, rasa_env  # noqa: E402
+from bot.training import ModelInputs, ensure_model  # noqa: E402
 
-if TYPE_CHECKING:
-    from rasa.core.agent import Agent
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-FALLBACK = "nlu_fallback"
-OUT_OF_SCOPE = "out_of_scope"
-TARGET_MACRO_F1 = 0.95
-REFUSALS = frozenset({OUT_OF_SCOPE, FALLBACK})
-NOISY_LOGGERS = ("rasa", "tensorflow", "absl", "h5py", "matplotlib", "numexpr", "sanic")
+__all__ = ["DatasetError", "Example", "main", "parse_args", "read_dataset", "refusal_macro_f1"]
 
 
 @dataclass(frozen=True, slots=True)
 class Example:
     text: str
     intent: str
-
-
-class DatasetError(Exception):
-    """Raised when a --dataset file cannot be read or has malformed lines."""
-
-
-# --- output -----------------------------------------------------------------------------------
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def shown_path(path: Path) -> str:
-    """A path relative to the project when it is inside it."""
-    resolved = path.resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
-
-
-def pct(part: int, whole: int) -> str:
-    return f"{part / whole:.1%} ({part}/{whole})" if whole else "- (0/0)"
-
-
-def confusion_table(pairs: Counter[tuple[str, str]], limit: int = 10) -> str:
-    worst = pairs.most_common(limit)
-    if not worst:
-        return "none"
-    return table(["gold", "predicted", "count"], [[g, p, str(n)] for (g, p), n in worst])
-
-
-@contextlib.contextmanager
-def muted(verbose: bool) -> Iterator[None]:
-    """Hold back Rasa's prints and progress bars; show them only if the block fails."""
-    if verbose:
-        yield
-        return
-    held = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
-            yield
-    except Exception:
-        sys.stderr.write(held.getvalue())
-        raise
-
-
-def quiet_rasa(verbose: bool) -> None:
-    """Quiet TensorFlow and Rasa, so the tables stay readable; --verbose keeps their output."""
-    os.environ.update(rasa_env())
-    # Importing TensorFlow and Rasa prints deprecation warnings whatever the filters say.
-    with muted(verbose):
-        importlib.import_module("rasa.core.agent")
-        importlib.import_module("rasa.model_training")
-    from rasa.utils.log_utils import configure_structlog
-
-    level = logging.INFO if verbose else logging.ERROR
-    # Rasa's structlog setup logs to stdout unless the root logger already has a handler.
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s %(message)s")
-    configure_structlog(level)
-    if verbose:
-        return
-    warnings.filterwarnings("ignore")
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
-# --- Rasa -------------------------------------------------------------------------------------
-
-
-def parse_all(agent: Agent, texts: Sequence[str]) -> list[str]:
-    """The intent Rasa predicts for each text, `nlu_fallback` included."""
-
-    async def run() -> list[str]:
-        names = []
-        for text in texts:
-            parsed = await agent.parse_message(text)
-            names.append((parsed.get("intent") or {}).get("name") or "(none)")
-        return names
-
-    return asyncio.run(run())
-
-
-def load_project_nlu(inputs: ModelInputs) -> tuple[TrainingData, list[Path]]:
-    """All NLU training data `rasa train` would read, merged as Rasa merges it."""
-    from rasa.shared.nlu.training_data.loading import RASA_YAML, guess_format, load_data
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-    files = [
-        p
-        for p in inputs.files()
-        if any(p.is_relative_to(folder) for folder in inputs.data)
-        and guess_format(str(p)) == RASA_YAML
-    ]
-    return TrainingData().merge(*(load_data(str(p)) for p in files)), files
-
-
-def nlu_config(config: Path, epochs: int | None, folder: Path) -> tuple[Path, str]:
-    """The config to train with, and a description of DIET's epochs for the header."""
-    from rasa.shared.utils.io import read_yaml_file, write_yaml
-
-    content = read_yaml_file(config)
-    assert isinstance(content, dict)
-    diet = [c for c in content.get("pipeline") or [] if c.get("name") == "DIETClassifier"]
-    if epochs is None:
-        shown = ", ".join(str(c.get("epochs", "default")) for c in diet) or "no DIETClassifier"
-        return config, f"DIET epochs {shown} (as configured)"
-    if not diet:
-        sys.exit(f"--epochs: {config} has no DIETClassifier to override")
-    for component in diet:
-        component["epochs"] = epochs
-    target = folder / "config.yml"
-    write_yaml(content, target, should_preserve_key_order=True)
-    return target, f"DIET epochs {epochs} (--epochs override; the project uses the config's)"
-
-
-def domain_intents(domain: Path) -> list[str]:
-    """Intent names as listed in the domain file (not Rasa's built-in defaults)."""
-    from rasa.shared.utils.io import read_yaml_file
-
-    content = read_yaml_file(domain)
-    assert isinstance(content, dict)
-    entries = content.get("intents") or []
-    return [e if isinstance(e, str) else next(iter(e)) for e in entries]
-
-
-# --- cross-validation -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)  # no slots: frozen slotted dataclasses do not pickle on Python 3.10
-class Fold:
-    number: int
-    config: Path
-    folder: Path
-    texts: list[str]
-    trained_on: int
-
-
-def run_fold(fold: Fold, verbose: bool) -> list[str]:
-    """Train one fold's NLU model and predict its held-out texts (runs in its own process)."""
-    from rasa.core.agent import Agent
-    from rasa.model_training import train_nlu
-
-    started = time.perf_counter()
-    quiet_rasa(verbose)
-    with muted(verbose):
-        model = train_nlu(str(fold.config), str(fold.folder / "nlu.yml"), str(fold.folder), "model")
-        if model is None:
-            raise TrainingFailed(f"fold {fold.number}: Rasa trained no model")
-        trained = time.perf_counter()
-        agent = Agent.load(model)
-    loaded = time.perf_counter()
-    predicted = parse_all(agent, fold.texts)
-    progress(
-        f"fold {fold.number}: trained on {fold.trained_on} examples in "
-        f"{trained - started:.1f}s, loaded in {loaded - trained:.1f}s, "
-        f"predicted {len(fold.texts)} in {time.perf_counter() - loaded:.1f}s"
-    )
-    return predicted
-
-
-def cross_validate(args: argparse.Namespace, inputs: ModelInputs) -> None:
-    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-    from sklearn.model_selection import StratifiedKFold
-
-    started = time.perf_counter()
-    # Read once: the folds stay consistent even if someone edits nlu_data/ meanwhile.
-    data, files = load_project_nlu(inputs)
-    examples = data.intent_examples
-    intents = [ex.get("intent") for ex in examples]
-    counts = Counter(intents)
-    labels = sorted(counts)
-    if len(labels) < 2 or max(counts.values()) < args.folds:
-        sys.exit(f"cross-validation needs >= 2 intents and one with >= {args.folds} examples")
-
-    splitter = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
-    gold: list[str] = []
-    predicted: list[str] = []
-    # No training cache: fold models are thrown away and must not fill the project's .rasa/.
-    with (
-        tempfile.TemporaryDirectory(prefix="loket-nlu-cv-") as tmp,
-        mock.patch.dict(os.environ, {"RASA_MAX_CACHE_SIZE": "0"}),
-    ):
-        config, epochs_note = nlu_config(args.config, args.epochs, Path(tmp))
-        folds = []
-        for i, (train_index, test_index) in enumerate(splitter.split(examples, intents), start=1):
-            train = TrainingData(
-                training_examples=[examples[j] for j in train_index],
-                entity_synonyms=data.entity_synonyms,
-                regex_features=data.regex_features,
-                lookup_tables=data.lookup_tables,
-                responses=data.responses,
-            )
-            folder = Path(tmp) / f"fold{i}"
-            folder.mkdir()
-            RasaYAMLWriter().dump(folder / "nlu.yml", train)
-            test = [examples[j] for j in test_index]
-            gold += [ex.get("intent") for ex in test]
-            folds.append(Fold(i, config, folder, [ex.get("text") for ex in test], len(train_index)))
-        progress(f"{args.folds} folds, {args.jobs} at a time (--jobs)")
-        # One fresh process per fold (maxtasksperchild=1): TensorFlow keeps about one core busy,
-        # and each fold's memory goes back when it ends. Leaving the block early (an error,
-        # Ctrl-C, SIGTERM) terminates the workers, so no training outlives the benchmark.
-        # The results are the same for any --jobs.
-        spawn = multiprocessing.get_context("spawn")
-        with spawn.Pool(args.jobs, maxtasksperchild=1) as pool:
-            for answer in pool.starmap(run_fold, [(fold, args.verbose) for fold in folds]):
-                predicted += answer
-
-    precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0
-    )
-    pairs = list(zip(gold, predicted, strict=True))
-    fell_back = Counter(g for g, p in pairs if p == FALLBACK)
-    rows = [
-        [name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(s), str(fell_back[name])]
-        for name, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
-    ]
-    macro_f1 = sum(f1) / len(f1)
-    accuracy = accuracy_score(gold, predicted)
-    confusions = Counter((g, p) for g, p in pairs if g != p and p != FALLBACK)
-    relative = ", ".join(str(p.relative_to(ROOT)) for p in files)
-
-    print(
-        f"\nCross-validation: {args.folds} stratified folds (seed {args.seed}) over "
-        f"{len(examples)} examples, {len(labels)} intents, from {relative}"
-    )
-    print(f"pipeline {shown_path(args.config)}, {epochs_note}")
-    print(f"{FALLBACK} predictions count as misses; `fell back` = misses that were fallbacks\n")
-    print(table(["intent", "precision", "recall", "f1", "support", "fell back"], rows))
-    print()
-    print(f"macro-F1   {macro_f1:.3f}   (target >= {TARGET_MACRO_F1:.2f})")
-    hits = sum(g == p for g, p in pairs)
-    print(f"accuracy   {accuracy:.3f}   ({hits}/{len(gold)})")
-    print(f"fell back  {pct(sum(fell_back.values()), len(gold))}")
-    if OUT_OF_SCOPE in counts:
-        print(
-            f"macro-F1 with a fallback counted as {OUT_OF_SCOPE} (as --dataset counts it): "
-            f"{refusal_macro_f1(pairs):.3f}"
-        )
-        refused = sum(p in REFUSALS for g, p in pairs if g == OUT_OF_SCOPE)
-        print(
-            f"{OUT_OF_SCOPE} refused ({OUT_OF_SCOPE} or {FALLBACK}, not in the F1): "
-            f"{pct(refused, counts[OUT_OF_SCOPE])}"
-        )
-    few = sorted(name for name, n in counts.items() if n < args.folds)
-    if few:
-        print(f"note: fewer examples than folds, so some folds test them unseen: {', '.join(few)}")
-    unknown = sorted(set(labels) - set(domain_intents(inputs.domain)))
-    if unknown:
-        print(f"note: intents in the data but not in bot/domain.yml: {', '.join(unknown)}")
-    print("\nCommonest confusions (other than fallbacks)")
-    print(confusion_table(confusions))
-    print(f"\ntotal time {time.perf_counter() - started:.0f}s")
 
 
 # --- held-out dataset -------------------------------------------------------------------------
@@ -377,15 +125,6 @@ def read_dataset(path: Path, intents: Sequence[str]) -> list[Example]:
     if not examples:
         raise DatasetError(f"{path}: no examples")
     return examples
-
-
-def refusal_macro_f1(pairs: Sequence[tuple[str, str]]) -> float:
-    """Macro-F1 over the gold intents, where a fallback is the bot refusing: out_of_scope."""
-    from sklearn.metrics import f1_score
-
-    gold = [g for g, _ in pairs]
-    predicted = [OUT_OF_SCOPE if p in REFUSALS else p for _, p in pairs]
-    return float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro"))
 
 
 def evaluate_dataset(examples: list[Example], path: Path, model: Path, verbose: bool) -> None:
@@ -470,6 +209,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--seed", metavar="N", type=int, default=7, help="seed for the fold split (default 7)"
     )
     parser.add_argument(
+        "--repeats",
+        metavar="R",
+        type=int,
+        default=1,
+        help="draw the split R times (seeds N, N+1, ...) and pool the predictions (default 1)",
+    )
+    parser.add_argument(
+        "--intents-only",
+        action="store_true",
+        help="leave out DIETClassifier where it only extracts entities: the same intents, "
+        "several times faster",
+    )
+    parser.add_argument(
         "--dataset",
         metavar="FILE.jsonl",
         type=Path,
@@ -487,8 +239,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be >= 2")
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    if args.intents_only and args.epochs is not None:
+        parser.error("--epochs has nothing to change with --intents-only (DIET is left out)")
     if args.jobs is None:
-        args.jobs = min(args.folds, os.cpu_count() or 1)
+        args.jobs = min(args.folds * args.repeats, os.cpu_count() or 1)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
     if args.epochs is not None and args.epochs < 1:
@@ -526,7 +282,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.cv:
-            cross_validate(args, inputs)
+            options = Options(
+                folds=args.folds,
+                seed=args.seed,
+                repeats=args.repeats,
+                jobs=args.jobs,
+                epochs=args.epochs,
+                intents_only=args.intents_only,
+                verbose=args.verbose,
+            )
+            cross_validate(args.config, options, inputs)
         if examples is not None:
             model = args.model or ensure_model(inputs, ROOT / "models", quiet=not args.verbose)
             evaluate_dataset(examples, args.dataset, model, args.verbose)

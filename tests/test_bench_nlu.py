@@ -105,3 +105,55 @@ def test_held_out_macro_f1_counts_a_fallback_as_a_refusal(nlu: ModuleType) -> No
     # An in-scope message that fell back: greet's recall and out_of_scope's precision suffer.
     missed = [("greet", "nlu_fallback"), ("greet", "greet"), ("out_of_scope", "out_of_scope")]
     assert nlu.refusal_macro_f1(missed) == pytest.approx((2 / 3 + 2 / 3) / 2)
+
+
+def test_repeats_must_be_positive_and_intents_only_takes_no_epochs(nlu: ModuleType) -> None:
+    args = nlu.parse_args(["--repeats", "3", "--intents-only"])
+    assert (args.repeats, args.intents_only) == (3, True)
+    for bad in (["--repeats", "0"], ["--intents-only", "--epochs", "5"]):
+        with pytest.raises(SystemExit):
+            nlu.parse_args(bad)
+
+
+@pytest.fixture(scope="module")
+def crossval(nlu: ModuleType) -> ModuleType:
+    return sys.modules["bench.crossval"]
+
+
+def test_intents_only_leaves_out_diet_where_it_only_extracts_entities(
+    crossval: ModuleType, tmp_path: Path
+) -> None:
+    from rasa.shared.utils.io import read_yaml_file
+
+    written, note = crossval.nlu_config(
+        ROOT / "bot" / "config.yml", None, tmp_path, intents_only=True
+    )
+    names = [c["name"] for c in read_yaml_file(written)["pipeline"]]
+    project = [c["name"] for c in read_yaml_file(ROOT / "bot" / "config.yml")["pipeline"]]
+    assert "DIETClassifier" in project and "DIETClassifier" not in names
+    assert names == [n for n in project if n != "DIETClassifier"]
+    assert "--intents-only" in note
+    # Where DIET classifies intents, leaving it out would change what is measured: refused.
+    classifying = tmp_path / "diet.yml"
+    classifying.write_text("pipeline:\n  - name: WhitespaceTokenizer\n  - name: DIETClassifier\n")
+    with pytest.raises(SystemExit, match="classifies intents"):
+        crossval.nlu_config(classifying, None, tmp_path, intents_only=True)
+
+
+def test_repeats_are_pooled_and_each_repeat_is_shown(
+    crossval: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from collections import Counter
+
+    from bot.training import ModelInputs
+
+    gold = [["greet", "greet", "out_of_scope"], ["greet", "greet", "out_of_scope"]]
+    predicted = [["greet", "greet", "out_of_scope"], ["greet", "nlu_fallback", "out_of_scope"]]
+    counts = Counter({"greet": 2, "out_of_scope": 1})
+    crossval.report(gold, predicted, counts, ModelInputs(ROOT), 2)
+    out = capsys.readouterr().out
+    assert "2 repeats pooled" in out
+    assert "per repeat 1.000, 0.833" in out  # the second: greet F1 2/3, out_of_scope 1
+    assert "accuracy   0.833   (5/6)" in out
+    assert "macro-F1   0.929" in out  # pooled: greet P 1, R 3/4: F1 6/7; out_of_scope 1
+    assert "note: fewer examples than folds" in out  # out_of_scope: 1 example, 2 folds
