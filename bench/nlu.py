@@ -18,7 +18,7 @@ out_of_scope (the --dataset definition). Progress goes to stderr.
 --repeats R draws the split R times (seeds 7, 8, ...; bench/crossval.py) and pools the
 predictions, printing each repeat's macro-F1 too: one split's figure moves by about ±0.005
 with the luck of the draw. --intents-only leaves out DIETClassifier, which in bot/config.yml
-only extracts entities: the intents predicted are the same and a fold trains about 2.5 times
+only extracts entities: the intents predicted are the same and a fold trains about four times
 faster (most of what is left is the sentence encoder; refused if DIET classifies intents).
 --epochs N overrides DIETClassifier's epochs for a quick, less accurate run. Folds train in
 parallel, one process each (--jobs, default one per CPU core): TensorFlow keeps about one core
@@ -219,7 +219,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--intents-only",
         action="store_true",
         help="leave out DIETClassifier where it only extracts entities: the same intents, "
-        "about 2.5 times faster",
+        "about four times faster",
     )
     parser.add_argument(
         "--dataset",
