@@ -22,6 +22,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.nlu import read_dataset  # noqa: E402
+from bench.rasa_nlu import DatasetError, domain_intents  # noqa: E402
+from bot.training import ModelInputs  # noqa: E402
 
 
 def stretched(text: str) -> str:
@@ -50,21 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "typed")
     args = parser.parse_args(argv)
     try:
-        rows = [json.loads(line) for line in args.dataset.read_text("utf-8").splitlines() if line]
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"error: {args.dataset}: {exc}", file=sys.stderr)
-        return 2
-    if not all(isinstance(r, dict) and isinstance(r.get("text"), str) for r in rows):
-        print(f'error: {args.dataset}: every line needs a "text"', file=sys.stderr)
+        rows = read_dataset(args.dataset, domain_intents(ModelInputs(ROOT).domain))
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     for name, change in VARIANTS.items():
         target = args.out / f"{name}.jsonl"
         with target.open("w", encoding="utf-8") as out:
             for row in rows:
-                out.write(json.dumps({**row, "text": change(row["text"])}, ensure_ascii=False))
-                out.write("\n")
-        print(f"{target}: {len(rows)} messages, e.g. {change(rows[0]['text'])!r}")
+                line = {"text": change(row.text), "intent": row.intent}
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        print(f"{target}: {len(rows)} messages, e.g. {change(rows[0].text)!r}")
     return 0
 
 

@@ -39,11 +39,11 @@ class ModelInputs:
 
     @property
     def components(self) -> tuple[Path, ...]:
-        """Our own pipeline components (bot/config.yml names them) and the word list one reads:
-        they shape the model."""
+        """Our own pipeline components (bot/config.yml names them) and the word lists they
+        read: they shape the model."""
         names = ("encoder", "indonesian", "intent_classifier", "sentence_features")
         code = tuple(self.root / "bot" / f"{name}.py" for name in names)
-        return (*code, self.root / "bot" / "wordlists" / "english_double_letters.txt")
+        return (*code, *sorted((self.root / "bot" / "wordlists").glob("*.txt")))
 
     def files(self) -> list[Path]:
         found = [self.config, self.domain, *self.components]
