@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv train bench clean
+.PHONY: run test test-fast lint venv train bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ -z "$(BASE_PYTHON)" ]; then echo "Python $(PYTHON_VERSION) not found: install it with 'pyenv install $(PYTHON_VERSION)'" >&2; exit 1; fi
@@ -37,10 +37,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Everything that needs no trained model and no Rasa server (tests/unit, tests/redis): about a
+# minute, for the edit-test loop. `make test` runs these and tests/stack, tests/browser too.
+test-fast: lint
+	$(BIN)/pytest -m "not rasa" -n 3
+
 bench: $(STAMP)
-	$(BIN)/python bench/latency.py
-	$(BIN)/python bench/nlu.py
-	$(BIN)/python bench/understanding.py
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.nlu
+	$(BIN)/python -m bench.understanding
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,8 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 # The gateway reads this custom payload from the bot's messages and opens a handoff; the
-# customer never sees it. Reasons are a contract with the gateway (bot/messages.py).
+# customer never sees it. The reasons are bot/core/reasons.py's (actions may not import it;
+# tests/unit/test_reasons.py keeps these in step).
 HANDOFF_KEY = "loket_handoff"
 BACKEND_FAILURE = "backend_failure"
 ASKED_FOR_HUMAN = "asked_for_human"

@@ -19,12 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.harness import table  # noqa: E402
-from bench.rasa_nlu import (  # noqa: E402
+from bench.harness import ROOT, table
+from bench.rasa_nlu import (
     FALLBACK,
     OUT_OF_SCOPE,
     REFUSALS,
@@ -39,8 +35,8 @@ from bench.rasa_nlu import (  # noqa: E402
     refusal_macro_f1,
     shown_path,
 )
-from bot.errors import TrainingFailed  # noqa: E402
-from bot.training import ModelInputs  # noqa: E402
+from bot.core.errors import TrainingFailed
+from bot.ops.model import ModelInputs
 
 if TYPE_CHECKING:
     from rasa.shared.nlu.training_data.message import Message

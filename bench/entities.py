@@ -1,6 +1,6 @@
 """Entity benchmark: the free-text entities (area, amount) a trained model extracts.
 
-    .venv/bin/python bench/entities.py [--dataset FILE.jsonl] [--model PATH] [--verbose]
+    .venv/bin/python -m bench.entities [--dataset FILE.jsonl] [--model PATH] [--verbose]
 
 --dataset (default bench/datasets/entities_heldout.jsonl): one JSON object per line,
 {"text": ..., "entities": {"area": "Cibubur"}} — the entity values the message contains, `{}`
@@ -27,11 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.rasa_nlu import DatasetError, muted, quiet_rasa  # noqa: E402
-from bot.training import ModelInputs, TrainingFailed, ensure_model  # noqa: E402
+from bench.harness import ROOT
+from bench.rasa_nlu import DatasetError, muted, quiet_rasa
+from bot.core.errors import TrainingFailed
+from bot.ops.model import ModelInputs, ensure_model
 
 DEFAULT_DATASET = ROOT / "bench" / "datasets" / "entities_heldout.jsonl"
 ENTITIES = ("area", "amount")  # the ones DIET extracts; the numbers come from regexes
@@ -129,6 +128,7 @@ def report(examples: list[Example], predicted: list[dict[str, list[str]]]) -> No
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        prog="python -m bench.entities",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

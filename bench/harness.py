@@ -15,14 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bot.core.settings import PROJECT_ROOT, Settings
+from bot.ops.model import ModelInputs, ensure_model
+from bot.ops.processes import ChildProcess, free_port, http_ok
+from bot.ops.stack import Stack
 
-from bot.processes import ChildProcess, free_port, http_ok  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.stack import Stack  # noqa: E402
-from bot.training import ModelInputs, ensure_model  # noqa: E402
+ROOT = PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def running(*, rest_channel: bool = False, pay_delay: float = 20.0) -> Iterator[
         port = free_port()
         gateway = ChildProcess(
             "gateway",
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "bot.ops.cli", "run"],
             log_path=data / "log" / "gateway.log",
             ready=http_ok(f"http://127.0.0.1:{port}/livez"),
             env={

@@ -1,7 +1,7 @@
 """Inbox latency: a customer's message at the webhook to the agents' live streams, and an
 agent's reply to the channel's send call.
 
-    .venv/bin/python bench/inbox.py [--handoffs 50] [--agents 5] [--messages 300] [--rate 20]
+    .venv/bin/python -m bench.inbox [--handoffs 50] [--agents 5] [--messages 300] [--rate 20]
 
 Runs its own Redis and a gateway process (`loket run --gateway-only`; no Rasa is needed, as
 every conversation is already with people and the bot stays silent) with the WhatsApp channel
@@ -30,25 +30,21 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.harness import rss_mb, table  # noqa: E402
-from bot.embedded_redis import EmbeddedRedis  # noqa: E402
-from bot.messages import ConversationKey  # noqa: E402
-from bot.processes import ChildProcess, free_port, http_ok  # noqa: E402
-from channels.whatsapp.signature import HEADER, sign  # noqa: E402
-from handoff.handoffs import Handoffs  # noqa: E402
-from handoff.inbox.accounts import Accounts, AgentRole  # noqa: E402
-from handoff.store import Store  # noqa: E402
-from handoff.summary import Summary  # noqa: E402
+from bench.harness import ROOT, rss_mb, table
+from bot.core.messages import ConversationKey
+from bot.ops.embedded_redis import EmbeddedRedis
+from bot.ops.processes import ChildProcess, free_port, http_ok
+from channels.whatsapp.signature import HEADER, sign
+from handoff.handoffs import Handoffs
+from handoff.inbox.accounts import Accounts, AgentRole
+from handoff.store import Store
+from handoff.summary import Summary
 
 PHONE_NUMBER_ID = "106540352242922"
 APP_SECRET = "bench-app-secret"
@@ -178,7 +174,7 @@ async def gateway(redis_url: str, api_url: str, data: Path) -> AsyncIterator[tup
     }
     process = ChildProcess(
         "gateway",
-        [sys.executable, "-m", "bot.cli", "run", "--gateway-only"],
+        [sys.executable, "-m", "bot.ops.cli", "run", "--gateway-only"],
         log_path=data / "gateway.log",
         ready=http_ok(f"http://127.0.0.1:{port}/livez"),
         env=env,
@@ -202,6 +198,7 @@ async def bench(args: argparse.Namespace) -> None:
             async with gateway(redis.url, api.url, data) as (base, pid):
                 await run(args, base, pid, store, api)
                 floor = await redis_floor(redis.url)
+                print()
                 print(
                     table(
                         ["path", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"],
@@ -295,13 +292,15 @@ async def run(args: argparse.Namespace, base: str, pid: int, store: Store, api: 
           else ""))  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.inbox", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--handoffs", type=int, default=50)
     parser.add_argument("--agents", type=int, default=5)
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second")
-    asyncio.run(bench(parser.parse_args()))
+    asyncio.run(bench(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Latency and throughput of a message through the gateway vs. straight to Rasa's REST channel.
 
-    .venv/bin/python bench/latency.py [--messages 500] [--conversations 50]
+    .venv/bin/python -m bench.latency [--messages 500] [--conversations 50]
 
 Starts its own stack in a temporary folder (embedded Redis, action server, one Rasa server with
 both Loket's channel and Rasa's REST channel, and the gateway as a separate process), then sends
@@ -16,17 +16,13 @@ import argparse
 import asyncio
 import itertools
 import statistics
-import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import rss_mb, running, table
+from bench.harness import rss_mb, running, table
 
 Send = Callable[[str, str], Awaitable[bool]]
 
@@ -214,11 +210,13 @@ async def run(args: argparse.Namespace, gateway_url: str, rasa_url: str) -> None
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.latency", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--conversations", type=int, default=50)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with running(rest_channel=True) as loket:
         asyncio.run(run(args, loket.gateway_url, loket.settings.rasa_url or ""))
         print(

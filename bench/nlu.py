@@ -1,6 +1,6 @@
 """NLU accuracy benchmark: cross-validated intent scores and a held-out JSONL evaluation.
 
-    .venv/bin/python bench/nlu.py [--folds 5] [--seed 7] [--repeats R] [--intents-only]
+    .venv/bin/python -m bench.nlu [--folds 5] [--seed 7] [--repeats R] [--intents-only]
                                   [--jobs N] [--epochs N] [--config FILE.yml]
                                   [--no-cv] [--dataset FILE.jsonl] [--model PATH]
 
@@ -53,13 +53,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.crossval import Options, cross_validate  # noqa: E402
-from bench.harness import table  # noqa: E402
-from bench.rasa_nlu import (  # noqa: E402
+from bench.crossval import Options, cross_validate
+from bench.harness import ROOT, table
+from bench.rasa_nlu import (
     FALLBACK,
     OUT_OF_SCOPE,
     REFUSALS,
@@ -72,8 +68,8 @@ from bench.rasa_nlu import (  # noqa: E402
     quiet_rasa,
     refusal_macro_f1,
 )
-from bot.errors import TrainingFailed  # noqa: E402
-from bot.training import ModelInputs, ensure_model  # noqa: E402
+from bot.core.errors import TrainingFailed
+from bot.ops.model import ModelInputs, ensure_model
 
 __all__ = ["DatasetError", "Example", "main", "parse_args", "read_dataset", "refusal_macro_f1"]
 
@@ -178,6 +174,7 @@ def evaluate_dataset(examples: list[Example], path: Path, model: Path, verbose: 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        prog="python -m bench.nlu",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

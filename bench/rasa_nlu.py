@@ -18,12 +18,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.harness import table  # noqa: E402
-from bot.training import rasa_env  # noqa: E402
+from bench.harness import ROOT, table
+from bot.ops.model import rasa_env
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent

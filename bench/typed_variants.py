@@ -1,6 +1,6 @@
 """Write a {"text", "intent"} dataset again as phones and impatient customers type it.
 
-    .venv/bin/python bench/typed_variants.py [DATASET.jsonl] [--out FOLDER]
+    .venv/bin/python -m bench.typed_variants [DATASET.jsonl] [--out FOLDER]
 
 For each line of DATASET (default bench/datasets/heldout.jsonl) writes four files into FOLDER
 (default var/typed/), the same messages with:
@@ -9,8 +9,8 @@ For each line of DATASET (default bench/datasets/heldout.jsonl) writes four file
   emoji        " 🙏" at the end
   stretched    the longest word's last letter written three more times ("listrik mati dari
                pagiiii"; words ending in a digit are left alone)
-Then evaluate each with `bench/nlu.py --no-cv --dataset FOLDER/NAME.jsonl` and compare with
-the plain set: the bot should understand them all alike.
+Then evaluate each with `python -m bench.nlu --no-cv --dataset FOLDER/NAME.jsonl` and compare
+with the plain set: the bot should understand them all alike.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.nlu import read_dataset  # noqa: E402
-from bench.rasa_nlu import DatasetError, domain_intents  # noqa: E402
-from bot.training import ModelInputs  # noqa: E402
+from bench.harness import ROOT
+from bench.nlu import read_dataset
+from bench.rasa_nlu import DatasetError, domain_intents
+from bot.ops.model import ModelInputs
 
 
 def stretched(text: str) -> str:
@@ -49,7 +46,11 @@ VARIANTS: dict[str, Callable[[str], str]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.typed_variants",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "dataset", nargs="?", type=Path, default=ROOT / "bench" / "datasets" / "heldout.jsonl"
     )

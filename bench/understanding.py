@@ -1,7 +1,8 @@
 """Understanding and handoff: precision/recall per signal, CLINC150, a simulation.
 
-    .venv/bin/python bench/understanding.py [--conversations FILE] [--simulate 200]
-                                            [--clinc full|small|none] [--epochs N] [--seed 7]
+    .venv/bin/python -m bench.understanding [--conversations FILE] [--simulate 200]
+                                            [--clinc full|small|none] [--clinc-data FOLDER]
+                                            [--epochs N] [--seed 7] [--no-conversations]
 
 1. Held-out conversations (bench/datasets/handoff_conversations.jsonl: {"id", "expect",
    "turns"}, `expect` a handoff reason or null) are played through a whole running Loket (its
@@ -13,7 +14,8 @@
    (the paper's oos-train protocol; our FallbackClassifier adds a threshold on top), and
    evaluated on the test split: in-scope accuracy (an out-of-scope or fallback prediction
    counts as wrong) and out-of-scope recall (predicted oos or fallback), beside the paper's
-   reference figures.
+   reference figures. Skipped, saying so, when the data is not there (--clinc-data FOLDER
+   names another place).
 3. A simulation of N conversations (seeded) mixing real requests with misunderstandings:
    counts the bot repeating a message verbatim (target 0) and the turns until handoff.
 
@@ -31,24 +33,24 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from harness import ROOT, running, table  # noqa: E402
-from nlu import muted, nlu_config, parse_all, quiet_rasa  # noqa: E402
-
-from bot.messages import ConversationKey  # noqa: E402
-from handoff.handoffs import Handoffs  # noqa: E402
-from handoff.store import Store  # noqa: E402
+from bench.crossval import nlu_config
+from bench.harness import ROOT, running, table
+from bench.rasa_nlu import muted, parse_all, quiet_rasa, shown_path
+from bot.core.messages import ConversationKey
+from bot.core.reasons import Reason
+from handoff.handoffs import Handoffs
+from handoff.store import Store
 
 CLINC = ROOT.parent / "shared" / "eval" / "clinc150"
-SIGNALS = ("not_understood", "asked_for_human", "frustrated", "looping", "backend_failure")
+# Every handoff reason but bot_unavailable, which needs Rasa down (no conversation here does).
+SIGNALS = tuple(r.value for r in Reason if r is not Reason.BOT_UNAVAILABLE)
 REFERENCE = [  # paper Table 2, "Full": in-scope accuracy / OOS recall, oos-train | oos-threshold
     ("FastText", "89.0 / 9.7", "88.6 / 28.3"),
     ("SVM", "91.0 / 14.5", "88.2 / 18.0"),
@@ -164,7 +166,7 @@ async def held_out_and_simulation(args: argparse.Namespace) -> None:
             )
             if sandbox is not None:
                 sandbox.start(timeout=60)
-            source = args.conversations.relative_to(ROOT)
+            source = shown_path(args.conversations)
             elapsed = time.perf_counter() - started
             print(f"\n1. Held-out conversations: {len(played)} from {source} ({elapsed:.0f}s)")
             print(signal_table(played))
@@ -218,7 +220,7 @@ def clinc(args: argparse.Namespace) -> None:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    data = json.loads((CLINC / f"data_{args.clinc}.json").read_text())
+    data = json.loads(clinc_file(args).read_text())
 
     def label(name: str) -> str:
         return "out_of_scope" if name == "oos" else name
@@ -259,21 +261,48 @@ def clinc(args: argparse.Namespace) -> None:
           f"{fallback_in * 100:.1f}%; reference rows: paper Table 2, Full)")  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--conversations", type=Path,
-                        default=HERE / "datasets" / "handoff_conversations.jsonl")  # fmt: skip
+def clinc_file(args: argparse.Namespace) -> Path:
+    return args.clinc_data / f"data_{args.clinc}.json"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.understanding",
+        description=__doc__.split("\n")[0],
+    )
+    parser.add_argument(
+        "--conversations",
+        type=Path,
+        default=ROOT / "bench" / "datasets" / "handoff_conversations.jsonl",
+    )
+    parser.add_argument("--no-conversations", action="store_true", help="skip parts 1 and 3")
     parser.add_argument("--simulate", type=int, default=200, help="0 to skip")
     parser.add_argument("--clinc", choices=["full", "small", "none"], default="full")
+    parser.add_argument(
+        "--clinc-data",
+        metavar="FOLDER",
+        type=Path,
+        default=CLINC,
+        help=f"the CLINC150 data_*.json files (default {shown_path(CLINC)}); "
+        "part 2 is skipped when they are not there",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override DIET's epochs")
-    parser.add_argument("--no-conversations", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.conversations = args.conversations.resolve()
+    # Said before minutes of conversations, and again where part 2's figures would be.
+    missing = args.clinc != "none" and not clinc_file(args).is_file()
+    if missing:
+        print(f"CLINC150: no {clinc_file(args)}; part 2 will be skipped", file=sys.stderr)
     if not args.no_conversations:
         asyncio.run(held_out_and_simulation(args))
-    if args.clinc != "none":
+    if missing:
+        print(
+            f"\n2. CLINC150 '{args.clinc}': skipped, no {clinc_file(args)} "
+            "(get the dataset of Larson et al. 2019 there, or pass --clinc-data or --clinc none)"
+        )
+    elif args.clinc != "none":
         clinc(args)
 
 

@@ -4,9 +4,9 @@ Only the light, channel-neutral names are exported here; importing `bot` never s
 loads anything.
 """
 
-from bot.errors import BadMessage, BotUnavailable, ConfigError, LoketError
-from bot.messages import Button, ConversationKey, Inbound, Outbound, Turn
-from bot.settings import Settings
+from bot.core.errors import BadMessage, BotUnavailable, ConfigError, LoketError
+from bot.core.messages import Button, ConversationKey, Inbound, Outbound, Turn
+from bot.core.settings import Settings
 
 __all__ = [
     "BadMessage",

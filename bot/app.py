@@ -12,22 +12,22 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot import health, payments
-from bot.delivery import Courier
-from bot.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
-from bot.hours import ServiceHours
-from bot.intake import Intake
-from bot.messages import ConversationKey, Inbound, Turn
-from bot.rasa_client import RasaClient
-from bot.router import Router, Team
-from bot.sending import DeliveryState, Media, MediaUnavailable, Sender
-from bot.settings import Settings, redact_url
+from bot.core.channel import DeliveryState, Media, MediaUnavailable, Sender
+from bot.core.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
+from bot.core.hours import ServiceHours
+from bot.core.messages import ConversationKey, Inbound, Turn
+from bot.core.settings import Settings, redact_url
+from bot.gateway import health, payments
+from bot.gateway.rasa_client import RasaClient
+from bot.gateway.router import Router, Team
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
-from handoff.availability import Presence
 from handoff.handoffs import Handoffs
 from handoff.outbox import Outbox
+from handoff.presence import Presence
 from handoff.store import Store
+from handoff.streams.delivery import Courier
+from handoff.streams.intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 ROUTER = web.AppKey("router", Router)
 TRANSCRIPT = web.AppKey("transcript", Transcript)
+CONVERSATIONS = web.AppKey("conversations", Conversations)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
 OUTBOX = web.AppKey("outbox", Outbox)
 INTAKE = web.AppKey("intake", Intake)
@@ -105,12 +106,14 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[RASA] = rasa
         app[TRANSCRIPT] = transcript
         handoffs = Handoffs(store)
+        conversations = Conversations(store)
+        app[CONVERSATIONS] = conversations
         team = Team(ServiceHours.parse(settings.service_hours, settings.timezone), Presence(store))
         app[HANDOFFS] = handoffs
         outbox = Outbox(store)
         app[OUTBOX] = outbox
         router = Router(
-            Conversations(store), transcript, handoffs, rasa, team,
+            conversations, transcript, handoffs, rasa, team,
             outbox=outbox, timeout=settings.bot_timeout,
         )  # fmt: skip
         app[ROUTER] = router
@@ -150,8 +153,8 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
         return await sender.fetch_media(ref)
 
     return inbox.InboxServices(
-        app[STORE], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX], app[ROUTER].hand_back,
-        reply_window, fetch_media,
+        app[STORE], app[CONVERSATIONS], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX],
+        app[ROUTER].hand_back, reply_window, fetch_media,
     )  # fmt: skip
 
 
@@ -208,7 +211,7 @@ def create_app(settings: Settings) -> web.Application:
     payments.setup(
         app,
         settings.provider_secret,
-        lambda: payments.PaymentNotices(app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX]),
+        lambda: payments.PaymentNotices(app[CONVERSATIONS], app[TRANSCRIPT], app[OUTBOX]),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)

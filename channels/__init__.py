@@ -1,1 +1,2 @@
-"""Customer channels: each translates its wire format to and from bot.messages, nothing else."""
+"""Customer channels: each translates its wire format to and from bot.core.messages, and
+nothing else."""

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.errors import BadMessage
-from bot.messages import ConversationKey, Inbound, Turn, clean_payload, clean_text
+from bot.core.errors import BadMessage
+from bot.core.messages import ConversationKey, Inbound, Turn, clean_payload, clean_text
 
 CHANNEL = "webchat"
 STATIC = Path(__file__).parent / "static"

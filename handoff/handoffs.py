@@ -13,15 +13,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bot.messages import ConversationKey
-from handoff import keys
+from bot.core.messages import ConversationKey
+from handoff import events, keys
 from handoff.errors import TransitionRefused
+from handoff.events import Event
 from handoff.status import TRANSITIONS, WITH_PEOPLE, Status
-from handoff.store import Store
+from handoff.store import Store, now_ms
 from handoff.summary import Summary
-from handoff.transcript import now_ms
 
-_TRANSITION = """
+_TRANSITION = (
+    events.lua_publish(4)
+    + """
 local status = redis.call('HGET', KEYS[1], 'status') or 'bot'
 local assignee = redis.call('HGET', KEYS[1], 'assignee') or ''
 local allowed = false
@@ -47,8 +49,7 @@ if ARGV[8] ~= '' then
   redis.call('XADD', KEYS[3], '*',
     'role', 'system', 'text', ARGV[8], 'ts', ARGV[6], 'meta', ARGV[10])
 end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', 10000, '*',
-  'type', ARGV[2], 'conversation', ARGV[1], 'ts', ARGV[6], 'data', ARGV[10])
+publish(ARGV[2], ARGV[1], ARGV[6], ARGV[10])
 local now_with = redis.call('HGET', KEYS[1], 'assignee') or ''
 if assignee ~= '' then  -- agents' lists: the key is built here (the old assignee is read here)
   redis.call('SREM', ARGV[11] .. assignee .. ARGV[12], ARGV[1])
@@ -60,23 +61,10 @@ local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 return {1, ARGV[4], now_with, rank and (rank + 1) or 0,
   redis.call('HGET', KEYS[1], 'handoff_id') or ''}
 """
+)
 
 # transition -> what happens to the waiting queue
 _QUEUE = {"request": "add", "claim": "rem", "transfer": "keep", "hand_back": "rem", "close": "rem"}
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """A conversation's status and what the gateway keeps beside it."""
-
-    status: Status = Status.BOT
-    assignee: str = ""
-    handoff_id: str = ""
-    reason: str = ""
-    language: str = "id"
-    memory: str = ""  # the understanding policy's memory, opaque here
-    rasa_paused: bool = False  # Rasa's tracker still holds a pause event
-    answered: str = ""  # the channel message id of the last inbound whose turn finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,36 +96,6 @@ class Handoffs:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._script = store.redis.register_script(_TRANSITION)
-
-    async def state(self, conversation: ConversationKey) -> State:
-        fields = ("status", "assignee", "handoff_id", "reason", "language", "memory", "rasa_paused",
-                  "answered")  # fmt: skip
-        async with self._store.guard():
-            values = await self._store.redis.hmget(keys.conversation(conversation.id), fields)
-        status, assignee, handoff_id, reason, language, memory, paused, answered = (
-            v or "" for v in values
-        )
-        return State(
-            Status(status or "bot"), assignee, handoff_id, reason, language or "id", memory,
-            paused == "1", answered,
-        )  # fmt: skip
-
-    async def mark_answered(self, conversation: ConversationKey, message_id: str) -> None:
-        """Remember that this inbound message's turn is complete (a replay then skips it)."""
-        async with self._store.guard():
-            await self._store.redis.hset(keys.conversation(conversation.id), "answered", message_id)
-
-    async def mark_rasa_paused(self, conversation: ConversationKey, paused: bool) -> None:
-        async with self._store.guard():
-            await self._store.redis.hset(
-                keys.conversation(conversation.id), "rasa_paused", "1" if paused else "0"
-            )
-
-    async def remember(self, conversation: ConversationKey, memory: str, language: str) -> None:
-        async with self._store.guard():
-            await self._store.redis.hset(
-                keys.conversation(conversation.id), mapping={"memory": memory, "language": language}
-            )
 
     async def _run(
         self,
@@ -260,14 +218,7 @@ class Handoffs:
 
     async def customer_wrote(self, conversation: ConversationKey, entry_id: str) -> None:
         """Tell live inboxes that a customer wrote in a conversation people own."""
-        data = json.dumps({"entry_id": entry_id})
-        async with self._store.guard():
-            await self._store.redis.xadd(
-                keys.inbox_events(),
-                {"type": "message", "conversation": conversation.id, "ts": now_ms(), "data": data},
-                maxlen=10000,
-                approximate=True,
-            )
+        await events.publish(self._store, Event.MESSAGE, conversation.id, {"entry_id": entry_id})
 
     async def waiting(self, limit: int = 100) -> list[str]:
         """Conversation ids in the queue, oldest first."""

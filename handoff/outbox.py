@@ -13,18 +13,20 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.messages import ConversationKey, Outbound
-from bot.sending import STATE_RANK, DeliveryState
-from handoff import keys
+from bot.core.channel import STATE_RANK, DeliveryState
+from bot.core.messages import ConversationKey, Outbound
+from handoff import events, keys
 from handoff.errors import HandoffError
-from handoff.store import Store
-from handoff.transcript import Entry, Role, now_ms
+from handoff.store import Store, now_ms
+from handoff.transcript import Entry, Role
 
 log = logging.getLogger(__name__)
 
 SENT_TTL_S = 7 * 24 * 3600  # receipts may arrive days later (read receipts)
 
-_POST = """
+_POST = (
+    events.lua_publish(7)
+    + """
 local cid, ts, direct = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[6] ~= '' then  -- post once: the key says it was posted before
   if not redis.call('SET', KEYS[6], cid, 'NX', 'EX', ARGV[6]) then return false end
@@ -51,14 +53,16 @@ end
 local status = redis.call('HGET', KEYS[4], 'status')
 if ARGV[7] == '1' and (status == 'waiting' or status == 'assigned') then
   -- a bot line (a pushed token, a notice) while people own it: agents' pages show it at once
-  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 10000, '*', 'type', 'posted',
-    'conversation', cid, 'ts', ts, 'data', cjson.encode({entry_ids = ids}))
+  publish('posted', cid, ts, cjson.encode({entry_ids = ids}))
 end
 return ids
 """
+)
 
 # ARGV: entry id, new record JSON, new rank, rank of every state JSON, force, event JSON, ts
-_MARK = """
+_MARK = (
+    events.lua_publish(2)
+    + """
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current and ARGV[5] ~= '1' then return 0 end
 if current and ARGV[5] ~= '1' then
@@ -67,10 +71,10 @@ if current and ARGV[5] ~= '1' then
   if (ranks[old.state] or 0) > tonumber(ARGV[3]) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*',
-  'type', 'delivery', 'conversation', ARGV[8], 'ts', ARGV[7], 'data', ARGV[6])
+publish('delivery', ARGV[8], ARGV[7], ARGV[6])
 return 1
 """
+)
 
 
 class NotRetryable(HandoffError):

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.messages import ConversationKey
-from bot.policy import NOT_UNDERSTOOD_INTENTS, Reason
+from bot.core.messages import ConversationKey
+from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
 from handoff import keys
 from handoff.store import Store
 from handoff.transcript import Entry, Role, Transcript

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import redis
@@ -20,6 +21,11 @@ log = logging.getLogger(__name__)
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 Redis = aioredis.Redis  # decode_responses=True: every reply is str
+
+
+def now_ms() -> int:
+    """The time as Loket stores it: milliseconds since the epoch."""
+    return int(time.time() * 1000)
 
 
 def check_reachable(url: str) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.messages import IntentScore
+from bot.core.messages import IntentScore, Turn
 from handoff.transcript import Entry, Role
 
 # Slots that are bookkeeping, not something the customer told us.
@@ -40,17 +40,32 @@ class Summary:
             parts.append(f"{self.failed_turns} not understood")
         return " · ".join(parts)
 
+    def facts(self) -> list[tuple[str, list[str]]]:
+        """What the agent reads, as (label, lines), in the inbox and in `loket handoffs show`."""
+        return [
+            ("Wanted", [f"{w.name} ({w.confidence:.2f})" for w in self.wanted]),
+            ("Collected", [f"{k}: {v}" for k, v in self.collected.items()]),
+            ("Last bot action", [self.last_action] if self.last_action else []),
+            ("Not understood", [str(self.failed_turns)]),
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        """The one serialisation: stored with the handoff, served by the inbox's API. The
+        derived `one_line` and `facts` ride along so no reader formats the brief itself."""
+        return {
+            "wanted": [
+                {"intent": w.name, "confidence": round(w.confidence, 4)} for w in self.wanted
+            ],
+            "collected": dict(self.collected),
+            "last_action": self.last_action,
+            "failed_turns": self.failed_turns,
+            "customer_messages": self.customer_messages,
+            "one_line": self.one_line(),
+            "facts": [{"label": label, "lines": lines} for label, lines in self.facts()],
+        }
+
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "wanted": [[w.name, round(w.confidence, 4)] for w in self.wanted],
-                "collected": dict(self.collected),
-                "last_action": self.last_action,
-                "failed_turns": self.failed_turns,
-                "customer_messages": self.customer_messages,
-            },
-            ensure_ascii=False,
-        )
+        return json.dumps(self.as_json(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | None) -> Summary:
@@ -58,7 +73,7 @@ class Summary:
             return cls()
         data: dict[str, Any] = json.loads(raw)
         return cls(
-            wanted=tuple(IntentScore(n, float(c)) for n, c in data.get("wanted", [])),
+            wanted=tuple(_intent_score(w) for w in data.get("wanted", [])),
             collected=dict(data.get("collected", {})),
             last_action=data.get("last_action"),
             failed_turns=int(data.get("failed_turns", 0)),
@@ -66,14 +81,17 @@ class Summary:
         )
 
 
-def summarize(
-    entries: Sequence[Entry],
-    *,
-    slots: Mapping[str, Any],
-    last_action: str | None,
-    failed_turns: int,
-) -> Summary:
-    """Build the brief from the transcript (bot lines carry the intent they answered)."""
+def _intent_score(raw: Any) -> IntentScore:
+    """{"intent", "confidence"}, or the [name, confidence] pair handoffs stored before."""
+    if isinstance(raw, dict):
+        return IntentScore(str(raw["intent"]), float(raw["confidence"]))
+    name, confidence = raw
+    return IntentScore(str(name), float(confidence))
+
+
+def summarize(entries: Sequence[Entry], turn: Turn, *, failed_turns: int) -> Summary:
+    """Build the brief from the transcript (bot lines carry the intent they answered) and the
+    turn that led to the handoff (its slots and last action)."""
     best: dict[str, float] = {}
     order: list[str] = []
     for entry in reversed(entries):
@@ -83,12 +101,14 @@ def summarize(
             order.append(entry.intent)
         best[entry.intent] = max(best.get(entry.intent, 0.0), entry.confidence or 0.0)
     collected = {
-        k: str(v) for k, v in slots.items() if k not in _INTERNAL_SLOTS and v not in (None, "", [])
+        k: str(v)
+        for k, v in turn.slots.items()
+        if k not in _INTERNAL_SLOTS and v not in (None, "", [])
     }
     return Summary(
         wanted=tuple(IntentScore(name, best[name]) for name in order),
         collected=collected,
-        last_action=last_action,
+        last_action=turn.latest_action,
         failed_turns=failed_turns,
         customer_messages=sum(1 for e in entries if e.role is Role.CUSTOMER),
     )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import enum
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.messages import Button, ConversationKey
+from bot.core.messages import Button, ConversationKey
 from handoff import keys
-from handoff.store import Store
+from handoff.store import Store, now_ms
 
 
 class Role(str, enum.Enum):
@@ -79,10 +78,6 @@ class Entry:
         }
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class Transcript:
     """Appends to and reads conversations' transcripts."""
 
@@ -103,7 +98,7 @@ class Transcript:
                 "chat_id": conversation.chat_id,
             }
             if any(e.role is Role.CUSTOMER for e in entries):
-                mapping["last_customer_at"] = str(ts)  # opens WhatsApp's 24 h reply window
+                mapping["last_customer_at"] = str(ts)  # opens the reply window (bot/core/window.py)
             pipe.hset(keys.conversation(cid), mapping=mapping)
             for entry in entries:
                 fields = entry.to_fields()
@@ -123,6 +118,14 @@ class Transcript:
                 keys.transcript(conversation.id), min=start, max="+", count=limit
             )
         return [Entry.from_fields(entry_id, fields) for entry_id, fields in rows]
+
+    async def last_customer_at(self, conversation: ConversationKey) -> int:
+        """When the customer last wrote (ms since epoch), 0 if never."""
+        async with self._store.guard():
+            raw = await self._store.redis.hget(
+                keys.conversation(conversation.id), "last_customer_at"
+            )
+        return int(raw or 0)
 
     async def length(self, conversation: ConversationKey) -> int:
         async with self._store.guard():

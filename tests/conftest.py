@@ -1,4 +1,10 @@
-"""Shared fixtures: a real Redis server, the trained model, a running Rasa stack, the app."""
+"""Shared fixtures: a real Redis server, the trained model, a running Rasa stack, the app.
+
+A test's folder says what it needs, and marks it: tests/unit nothing but local HTTP peers,
+tests/redis a real Redis, tests/stack the trained model served by Rasa (marker `rasa`),
+tests/browser that and Chromium (markers `rasa` and `browser`). `make test-fast` runs
+everything not marked `rasa`.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,23 @@ import redis
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.embedded_redis import EmbeddedRedis
-from bot.processes import free_port
-from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import Stack
-from bot.training import ModelInputs, ensure_model
+from bot.core.settings import PROJECT_ROOT, Settings
+from bot.ops.embedded_redis import EmbeddedRedis
+from bot.ops.model import ModelInputs, ensure_model
+from bot.ops.processes import free_port
+from bot.ops.stack import Stack
 from handoff.store import Store
-from tests.telegram_api import FakeTelegram
+from tests.support.telegram_api import FakeTelegram
+
+NEEDS = {"stack": ("rasa",), "browser": ("rasa", "browser")}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        for marker in NEEDS.get(folder, ()):
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")

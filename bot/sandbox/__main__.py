@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.core.settings import redact_url
 from bot.sandbox.app import create_app
-from bot.settings import redact_url
 from handoff.errors import StoreUnavailable
 from handoff.store import Store, check_reachable
 

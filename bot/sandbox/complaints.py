@@ -7,11 +7,11 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bot.sandbox import keys
 from bot.sandbox.customers import hash_args
 from bot.sandbox.errors import TicketNotFound
 from bot.sandbox.records import Category, Customer, Ticket, TicketStatus
 from bot.sandbox.scripts import CREATE_IF_ABSENT
-from handoff import keys
 from handoff.store import Store
 
 _TICKET_ID = re.compile(r"TKT[0-9]{6}")
@@ -59,7 +59,7 @@ class Complaints:
     async def _insert(self, ticket: Ticket) -> bool:
         async with self._store.guard():
             created = await self._create(
-                keys=[keys.sandbox_ticket(ticket.ticket_id)],
+                keys=[keys.ticket(ticket.ticket_id)],
                 args=["0", "", *hash_args(ticket.to_fields())],
             )
         return bool(created)
@@ -94,7 +94,7 @@ class Complaints:
         if not _TICKET_ID.fullmatch(ticket_id):
             raise TicketNotFound(f"no complaint ticket has the id {ticket_id!r}")
         async with self._store.guard():
-            fields = await self._store.redis.hgetall(keys.sandbox_ticket(ticket_id))
+            fields = await self._store.redis.hgetall(keys.ticket(ticket_id))
         if not fields:
             raise TicketNotFound(f"no complaint ticket has the id {ticket_id}")
         return Ticket.from_fields(fields)

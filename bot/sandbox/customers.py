@@ -6,10 +6,10 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
+from bot.sandbox import keys
 from bot.sandbox.errors import CustomerNotFound, InvalidInput, NotFound, NotPostpaid
 from bot.sandbox.records import Bill, Customer, Kind, Outage
 from bot.sandbox.scripts import CREATE_IF_ABSENT
-from handoff import keys
 from handoff.store import Store
 
 _NUMBER = re.compile(r"[0-9]{11}|[0-9]{12}")
@@ -48,21 +48,17 @@ class Customers:
             pipe = self._store.redis.pipeline(transaction=True)
             for c in customers:
                 fields = c.to_fields()
-                pipe.hset(
-                    keys.sandbox_customer(c.customer_id), mapping={f: fields[f] for f in fields}
-                )
-            pipe.hset(
-                keys.sandbox_meters(), mapping={c.meter_number: c.customer_id for c in customers}
-            )
-            pipe.delete(keys.sandbox_outages())
+                pipe.hset(keys.customer(c.customer_id), mapping={f: fields[f] for f in fields})
+            pipe.hset(keys.meters(), mapping={c.meter_number: c.customer_id for c in customers})
+            pipe.delete(keys.outages())
             if outages:
                 pipe.hset(
-                    keys.sandbox_outages(),
+                    keys.outages(),
                     mapping={k: json.dumps(o.to_fields()) for k, o in outages.items()},
                 )
             await pipe.execute()
             for bill in bills:
-                key = keys.sandbox_bill(bill.customer_id)
+                key = keys.bill(bill.customer_id)
                 await self._create(keys=[key], args=["0", "", *hash_args(bill.to_fields())])
 
     async def find(self, number: object, field: str = "number") -> Customer:
@@ -71,10 +67,10 @@ class Customers:
         async with self._store.guard():
             customer_id: str | None = number
             if len(number) == 11:
-                customer_id = await self._store.redis.hget(keys.sandbox_meters(), number)
+                customer_id = await self._store.redis.hget(keys.meters(), number)
             fields = {}
             if customer_id:
-                fields = await self._store.redis.hgetall(keys.sandbox_customer(customer_id))
+                fields = await self._store.redis.hgetall(keys.customer(customer_id))
         if not fields:
             raise CustomerNotFound(f"no customer has the number {number}")
         return Customer.from_fields(fields)
@@ -84,7 +80,7 @@ class Customers:
         if customer.kind is not Kind.POSTPAID:
             raise NotPostpaid(f"customer {customer.customer_id} is prepaid and gets no bills")
         async with self._store.guard():
-            fields = await self._store.redis.hgetall(keys.sandbox_bill(customer.customer_id))
+            fields = await self._store.redis.hgetall(keys.bill(customer.customer_id))
         if not fields:
             raise NotFound(
                 f"customer {customer.customer_id} has no bill yet", code="bill_not_found"
@@ -94,7 +90,7 @@ class Customers:
     async def outages(self, area: str) -> list[Outage]:
         """Outages whose area contains `area`, ignoring case, earliest first."""
         async with self._store.guard():
-            raw = await self._store.redis.hvals(keys.sandbox_outages())
+            raw = await self._store.redis.hvals(keys.outages())
         wanted = area.casefold()
         found = (Outage.from_fields(json.loads(r)) for r in raw)
         return sorted((o for o in found if wanted in o.area.casefold()), key=lambda o: o.started_at)

@@ -7,11 +7,11 @@ import secrets
 import string
 from collections.abc import Callable, Iterable
 
+from bot.sandbox import keys
 from bot.sandbox.customers import hash_args
 from bot.sandbox.errors import TransactionExpired, TransactionNotFound
 from bot.sandbox.records import Customer, Quote, Transaction, TransactionStatus
 from bot.sandbox.scripts import CREATE_IF_ABSENT, SETTLE
-from handoff import keys
 from handoff.store import Store
 
 _REF = re.compile(r"TRX[0-9A-Z]{8}")
@@ -67,10 +67,10 @@ class Transactions:
         return _ms(self._clock())
 
     async def _insert(self, txn: Transaction) -> bool:
-        index = keys.sandbox_transactions(txn.quote.meter_number)
+        index = keys.transactions(txn.quote.meter_number)
         async with self._store.guard():
             created = await self._create(
-                keys=[keys.sandbox_transaction(txn.ref), index],
+                keys=[keys.transaction(txn.ref), index],
                 args=[txn.created_at, txn.ref, *hash_args(txn.to_fields())],
             )
         return bool(created)
@@ -105,7 +105,7 @@ class Transactions:
             raise TransactionNotFound(f"no transaction has the reference {ref!r}")
         args = [self._now(), _ms(self._pay_delay), "1" if pay_now else "0", new_token()]
         async with self._store.guard():
-            found = await self._settle(keys=[keys.sandbox_transaction(ref)], args=args)
+            found = await self._settle(keys=[keys.transaction(ref)], args=args)
         if not found:
             raise TransactionNotFound(f"no transaction has the reference {ref}")
         settled, flat = found
@@ -127,7 +127,7 @@ class Transactions:
 
     async def latest(self, customer: Customer, limit: int) -> list[Transaction]:
         """The customer's most recent transactions, newest first."""
-        index = keys.sandbox_transactions(customer.meter_number)
+        index = keys.transactions(customer.meter_number)
         async with self._store.guard():
             refs = await self._store.redis.zrevrange(index, 0, limit - 1)
         found = []

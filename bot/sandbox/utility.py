@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.sandbox import data, tariffs
+from bot.sandbox import data, keys, tariffs
 from bot.sandbox.callbacks import Callbacks
 from bot.sandbox.complaints import Complaint, Complaints
 from bot.sandbox.customers import Customers
@@ -23,7 +23,6 @@ from bot.sandbox.records import (
     TransactionStatus,
 )
 from bot.sandbox.transactions import Transactions
-from handoff import keys
 from handoff.errors import StoreUnavailable
 from handoff.store import Store
 
@@ -92,13 +91,13 @@ class Utility:
         await self.transactions.seed(data.transactions(now))
         await self.complaints.seed(data.tickets(now))
         async with self._store.guard():
-            await self._store.redis.set(keys.sandbox_seeded(), now)
+            await self._store.redis.set(keys.seeded(), now)
         log.info("sandbox data seeded: %s customers", len(data.CUSTOMERS))
 
     async def ensure_seeded(self) -> None:
         """Seeds again when the data is gone (a FLUSHALL between tests, or by an operator)."""
         async with self._store.guard():
-            seeded = await self._store.redis.exists(keys.sandbox_seeded())
+            seeded = await self._store.redis.exists(keys.seeded())
         if not seeded:
             await self.seed()
 

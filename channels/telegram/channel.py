@@ -12,9 +12,9 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
-from bot.errors import ConfigError
-from bot.sending import Accept, Receipt, Sender
-from bot.settings import Settings
+from bot.core.channel import Accept, Receipt, Sender
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 from channels.telegram import webhook
 from channels.telegram.errors import retry_after_seconds
 from channels.telegram.polling import Poller

@@ -16,8 +16,8 @@ from telegram import (
     User,
 )
 
-from bot.errors import BadMessage
-from bot.messages import (
+from bot.core.errors import BadMessage
+from bot.core.messages import (
     Attachment,
     Button,
     ConversationKey,

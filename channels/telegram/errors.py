@@ -17,7 +17,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.sending import SendFailed
+from bot.core.channel import SendFailed
 
 # Substrings of Telegram's 403 descriptions and what they mean for the agent.
 _FORBIDDEN = (

@@ -10,9 +10,9 @@ import re
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.errors import BadMessage
-from bot.messages import Outbound
-from bot.sending import Media, MediaUnavailable, PartSent, SendFailed, Sent
+from bot.core.channel import Media, MediaUnavailable, PartSent, SendFailed, Sent
+from bot.core.errors import BadMessage
+from bot.core.messages import Outbound
 from channels.telegram.convert import CHANNEL, send_requests
 from channels.telegram.errors import send_failed
 

@@ -10,8 +10,8 @@ import logging
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
-from bot.errors import BadMessage
-from bot.sending import Accept
+from bot.core.channel import Accept
+from bot.core.errors import BadMessage
 from channels.telegram.convert import inbound_from_update
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, InvalidToken
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from channels.telegram.convert import ALLOWED_UPDATES, parse_update
 from channels.telegram.updates import UpdateIntake
 

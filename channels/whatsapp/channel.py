@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.errors import ConfigError
-from bot.sending import Accept, Receipt, Sender
-from bot.settings import Settings
+from bot.core.channel import Accept, Receipt, Sender
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 from channels.whatsapp import webhook
 from channels.whatsapp.sender import WhatsAppSender
 
@@ -31,9 +31,7 @@ def install(
     }
     for name, value in required.items():
         if not value:
-            raise ConfigError(
-                f"{name} must be set to use WhatsApp (see the README, Connecting WhatsApp)"
-            )
+            raise ConfigError(f"{name} must be set to use WhatsApp (see docs/whatsapp.md)")
     config = webhook.WebhookConfig(
         settings.whatsapp_app_secret,
         settings.whatsapp_verify_token,

@@ -10,8 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import BadMessage
-from bot.messages import (
+from bot.core.channel import DeliveryState
+from bot.core.errors import BadMessage
+from bot.core.messages import (
     Attachment,
     Button,
     ConversationKey,
@@ -20,14 +21,13 @@ from bot.messages import (
     clean_payload,
     clean_text,
 )
-from bot.sending import DeliveryState
 from channels.whatsapp.errors import failure_reason
 from channels.whatsapp.layout import Json, message_requests
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
-# Webhook media types and the attachment kinds of bot.messages.
+# Webhook media types and the attachment kinds of bot.core.messages.
 MEDIA_KINDS = {
     "image": "photo",
     "audio": "audio",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.errors import LoketError
-from bot.sending import SendFailed
+from bot.core.channel import SendFailed
+from bot.core.errors import LoketError
 
 REENGAGEMENT = 131047
 OUTSIDE_WINDOW = (

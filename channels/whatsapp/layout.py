@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Button
+from bot.core.messages import Button
 
 Json = dict[str, Any]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.messages import Outbound
-from bot.sending import Media, MediaUnavailable, PartSent, SendFailed, Sent
+from bot.core.channel import Media, MediaUnavailable, PartSent, SendFailed, Sent
+from bot.core.messages import Outbound
 from channels.whatsapp.convert import CHANNEL, outbound_requests
 from channels.whatsapp.errors import ApiError, send_failed
 
@@ -54,7 +54,7 @@ def digest_matches(expected: str, content: bytes) -> bool:
 
 
 class WhatsAppSender:
-    """The WhatsApp channel's `bot.sending.Sender`. Open it (`start` or `async with`) before
+    """The WhatsApp channel's `bot.core.channel.Sender`. Open it (`start` or `async with`) before
     use; it owns one HTTP session."""
 
     channel = CHANNEL

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.errors import BadMessage
-from bot.sending import Accept, Receipt
+from bot.core.channel import Accept, Receipt
+from bot.core.errors import BadMessage
 from channels.whatsapp import signature
 from channels.whatsapp.convert import CHANNEL, read_update
 from channels.whatsapp.errors import SignatureInvalid, SignatureMissing

@@ -14,8 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from handoff import keys
 from handoff.inbox.errors import AgentExists, Invalid, NotFound
-from handoff.store import Store
-from handoff.transcript import now_ms
+from handoff.store import Store, now_ms
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MIN_PASSWORD = 8

@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.errors import BadMessage, MessageTooLong
-from bot.messages import ConversationKey
+from bot.core.errors import BadMessage, MessageTooLong
+from bot.core.messages import ConversationKey
+from bot.core.reasons import labels as reason_labels
 from handoff.inbox.auth import Caller, authenticate
 from handoff.inbox.canned import snippet_from_body
 from handoff.inbox.errors import (
@@ -98,6 +99,11 @@ def conversation_of(request: web.Request, name: str = "id") -> ConversationKey:
 async def me(request: web.Request, caller: Caller) -> web.StreamResponse:
     csrf = caller.session.csrf if caller.session else None
     return answer({**caller.agent.as_json(), "csrf": csrf})
+
+
+async def reasons(request: web.Request, caller: Caller) -> web.StreamResponse:
+    """Every handoff reason's label by language: the page keeps no copy of its own."""
+    return answer({"reasons": reason_labels()})
 
 
 async def queue(request: web.Request, caller: Caller) -> web.StreamResponse:
@@ -205,6 +211,7 @@ async def media(request: web.Request, caller: Caller) -> web.StreamResponse:
 CONV = "/inbox/api/conversations/{id}"
 ROUTES: tuple[tuple[str, str, View], ...] = (
     ("GET", "/inbox/api/me", me),
+    ("GET", "/inbox/api/reasons", reasons),
     ("GET", "/inbox/api/queue", queue),
     ("GET", "/inbox/api/mine", mine),
     ("GET", CONV, conversation),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.messages import clean_text
+from bot.core.messages import clean_text
 from handoff import keys
 from handoff.inbox.errors import Invalid, NotFound
 from handoff.store import Store

@@ -6,26 +6,28 @@ Who may do what is decided in `rules.py`.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.messages import ConversationKey, clean_text
-from bot.sending import Media
-from bot.sending import MediaUnavailable as ChannelMediaUnavailable
-from handoff import keys
-from handoff.availability import Presence
+from bot.core.channel import Media
+from bot.core.channel import MediaUnavailable as ChannelMediaUnavailable
+from bot.core.messages import ConversationKey, clean_text
+from bot.core.window import reply_window
+from handoff import events, keys
+from handoff.conversations import Conversations, State
 from handoff.errors import TransitionRefused
-from handoff.handoffs import Handoff, Handoffs, Outcome, State
+from handoff.events import Event
+from handoff.handoffs import Handoff, Handoffs, Outcome
 from handoff.inbox.accounts import Accounts, Agent
 from handoff.inbox.errors import Conflict, Forbidden, Invalid, MediaUnavailable, NotFound
 from handoff.inbox.rules import conflict, may_note, may_resolve, may_transfer, may_write
 from handoff.outbox import NotRetryable, Outbox
+from handoff.presence import Presence
 from handoff.status import Status
-from handoff.store import Store
-from handoff.transcript import Entry, Role, Transcript, now_ms
+from handoff.store import Store, now_ms
+from handoff.transcript import Entry, Role, Transcript
 
 RESOLUTIONS = ("solved", "no-reply", "duplicate", "spam", "other")
 MAX_RESOLUTION_TEXT = 200
@@ -52,6 +54,7 @@ class InboxServices:
     """What the inbox needs from the rest of the gateway, handed over by the composition root."""
 
     store: Store
+    conversations: Conversations
     handoffs: Handoffs
     transcript: Transcript
     outbox: Outbox
@@ -133,9 +136,7 @@ class Desk:
             raise NotFound(f"there is no conversation {key.id}")
         deliveries = await self._s.outbox.deliveries(key)
         async with self._s.store.guard():
-            last_customer, resolution = await self._redis.hmget(
-                keys.conversation(key.id), ["last_customer_at", "resolution"]
-            )
+            resolution = await self._redis.hget(keys.conversation(key.id), "resolution")
             if entries:
                 await self._redis.hset(keys.agent_seen(agent.name), key.id, entries[-1].id)
         lines = []
@@ -144,7 +145,7 @@ class Desk:
             if e.id in deliveries:
                 line["delivery"] = deliveries[e.id].as_json()
             lines.append(line)
-        state = await self._s.handoffs.state(key)
+        state = await self._s.conversations.state(key)
         answer: dict[str, Any] = {
             "now": self._clock(),
             "conversation": {
@@ -155,31 +156,18 @@ class Desk:
             },
             "summary": None,
             "entries": lines,
-            "reply_window": self._window(key, entries, last_customer),
+            "reply_window": await self._window(key),
             "can": self._abilities(agent, state),
         }  # fmt: skip
         if handoff is not None:
-            s = handoff.summary
-            answer["summary"] = {
-                "wanted": [{"intent": w.name, "confidence": w.confidence} for w in s.wanted],
-                "collected": dict(s.collected), "last_action": s.last_action,
-                "failed_turns": s.failed_turns, "customer_messages": s.customer_messages,
-                "one_line": s.one_line(),
-            }  # fmt: skip
+            answer["summary"] = handoff.summary.as_json()
         return answer
 
-    def _window(
-        self, key: ConversationKey, entries: list[Entry], last_customer: str | None
-    ) -> dict[str, Any] | None:
-        seconds = self._s.reply_window(key.channel)
-        if seconds is None:
-            return None
-        last = int(last_customer or 0) or max(
-            (e.ts for e in entries if e.role is Role.CUSTOMER), default=0
+    async def _window(self, key: ConversationKey) -> dict[str, Any] | None:
+        window = reply_window(
+            self._s.reply_window(key.channel), await self._s.transcript.last_customer_at(key)
         )
-        closes_at = last + int(seconds * 1000)
-        return {"seconds": seconds, "last_customer_at": last, "closes_at": closes_at,
-                "expired": self._clock() > closes_at}  # fmt: skip
+        return window.as_json(self._clock()) if window else None
 
     def _abilities(self, agent: Agent, state: State) -> dict[str, bool]:
         def ok(check: Callable[[Agent, State], None]) -> bool:
@@ -220,11 +208,9 @@ class Desk:
     # --- acting ------------------------------------------------------------------------------
 
     async def _state(self, key: ConversationKey) -> State:
-        async with self._s.store.guard():
-            exists = await self._redis.exists(keys.conversation(key.id))
-        if not exists:
+        if not await self._s.conversations.exists(key):
             raise NotFound(f"there is no conversation {key.id}")
-        return await self._s.handoffs.state(key)
+        return await self._s.conversations.state(key)
 
     async def claim(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
         if not agent.works_queue:
@@ -242,7 +228,7 @@ class Desk:
         [entry_id] = await self._s.outbox.post(
             key, [Entry(Role.AGENT, cleaned, meta={"agent": agent.name})]
         )
-        await self._publish("reply", key, {"entry_id": entry_id, "agent": agent.name})
+        await self._publish(Event.REPLY, key, {"entry_id": entry_id, "agent": agent.name})
         delivery = await self._s.outbox.delivery(key, entry_id)
         return {"entry_id": entry_id, "delivery": delivery.as_json() if delivery else None}
 
@@ -252,7 +238,7 @@ class Desk:
         [entry_id] = await self._s.transcript.append(
             key, [Entry(Role.NOTE, cleaned, meta={"agent": agent.name})]
         )
-        await self._publish("note", key, {"entry_id": entry_id, "agent": agent.name})
+        await self._publish(Event.NOTE, key, {"entry_id": entry_id, "agent": agent.name})
         return {"entry_id": entry_id}
 
     async def transfer(self, agent: Agent, key: ConversationKey, to: object) -> dict[str, Any]:
@@ -312,11 +298,5 @@ class Desk:
         delivery = await self._s.outbox.delivery(key, entry_id)
         return {"entry_id": entry_id, "delivery": delivery.as_json() if delivery else None}
 
-    async def _publish(self, kind: str, key: ConversationKey, data: dict[str, Any]) -> None:
-        async with self._s.store.guard():
-            await self._redis.xadd(
-                keys.inbox_events(),
-                {"type": kind, "conversation": key.id, "ts": self._clock(),
-                 "data": json.dumps(data, ensure_ascii=False)},
-                maxlen=10000, approximate=True,
-            )  # fmt: skip
+    async def _publish(self, kind: Event, key: ConversationKey, data: dict[str, Any]) -> None:
+        await events.publish(self._s.store, kind, key.id, data, ts=self._clock())

@@ -17,10 +17,9 @@ from typing import Any
 from aiohttp import web
 
 from handoff import keys
-from handoff.availability import Presence
 from handoff.inbox.accounts import Agent
-from handoff.store import Store
-from handoff.transcript import now_ms
+from handoff.presence import Presence
+from handoff.store import Store, now_ms
 
 log = logging.getLogger(__name__)
 

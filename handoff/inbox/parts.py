@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from handoff.availability import Presence
 from handoff.inbox.accounts import Accounts
 from handoff.inbox.canned import Canned
 from handoff.inbox.desk import Desk, InboxServices
 from handoff.inbox.events import LiveEvents
 from handoff.inbox.ratelimit import LoginLimiter
 from handoff.inbox.sessions import Sessions
+from handoff.presence import Presence
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ admins may act on any conversation people own; trainers only read.
 
 from __future__ import annotations
 
+from handoff.conversations import State
 from handoff.errors import TransitionRefused
-from handoff.handoffs import State
 from handoff.inbox.accounts import Agent
 from handoff.inbox.errors import Conflict, Forbidden
 from handoff.status import WITH_PEOPLE, Status

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from handoff import keys
 from handoff.inbox.accounts import token_digest
-from handoff.store import Store
-from handoff.transcript import now_ms
+from handoff.store import Store, now_ms
 
 IDLE_S = 8 * 3600
 MAX_AGE_MS = 24 * 3600 * 1000

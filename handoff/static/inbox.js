@@ -3,14 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const REASONS = {
-  not_understood: "bot did not understand",
-  asked_for_human: "asked for a person",
-  frustrated: "frustrated",
-  looping: "bot went in circles",
-  backend_failure: "utility system down",
-  bot_unavailable: "bot unavailable",
-};
+const UI_LANGUAGE = "en"; // the page's own words are English; labels from the API come in id and en
 
 const state = {
   me: null,
@@ -21,6 +14,7 @@ const state = {
   canned: [],
   agents: [],
   language: "id",
+  reasons: {}, // handoff reason code -> {id, en} labels, from GET /inbox/api/reasons
 };
 
 function el(tag, className, text) {
@@ -60,6 +54,11 @@ async function api(method, path, body) {
   return { ok: resp.ok, status: resp.status, data };
 }
 
+function reasonLabel(code) {
+  const labels = state.reasons[code];
+  return labels ? labels[UI_LANGUAGE] || labels.en : code;
+}
+
 function conv(id) { return "conversations/" + encodeURIComponent(id); }
 function now() { return Date.now() + state.clockOffset; }
 
@@ -89,7 +88,7 @@ function card(item, listName) {
     head.append(el("span", "badge", item.unread));
   }
   const meta = el("div", "card-meta");
-  meta.append(el("span", "reason", REASONS[item.reason] || item.reason));
+  meta.append(el("span", "reason", reasonLabel(item.reason)));
   meta.append(el("span", "lang", item.language));
   const wait = el("span", "wait", waited(item.created_at));
   wait.dataset.since = item.created_at;
@@ -189,22 +188,24 @@ function entryView(entry, conversationId) {
   return li;
 }
 
-function listItems(listId, pairs) {
-  const list = $(listId);
-  list.replaceChildren(...pairs.map((p) => el("li", "", p)));
-  if (!pairs.length) list.replaceChildren(el("li", "muted", "–"));
-}
-
 function renderSummary(data) {
   const c = data.conversation;
   const s = data.summary;
   $("summary").hidden = false;
-  $("sum-reason").textContent = c.reason ? (REASONS[c.reason] || c.reason) +
+  $("sum-reason").textContent = c.reason ? reasonLabel(c.reason) +
     (c.detail ? " (" + c.detail + ")" : "") : "–";
   $("sum-language").textContent = c.language || "–";
-  listItems("sum-wanted", s ? s.wanted.map((w) => w.intent + " (" + w.confidence.toFixed(2) + ")") : []);
-  listItems("sum-collected", s ? Object.entries(s.collected).map(([k, v]) => k + ": " + v) : []);
-  $("sum-failed").textContent = s ? String(s.failed_turns) : "–";
+  // The brief's facts come labelled from the API (handoff/summary.py): shown as they come.
+  const facts = [];
+  for (const fact of s ? s.facts : []) {
+    const list = el("ul");
+    const lines = fact.lines.length ? fact.lines : ["–"];
+    list.replaceChildren(...lines.map((line) => el("li", "", line)));
+    const dd = el("dd");
+    dd.append(list);
+    facts.push(el("dt", "", fact.label), dd);
+  }
+  $("sum-facts").replaceChildren(...facts);
 }
 
 function renderWindow(w) {
@@ -400,6 +401,8 @@ async function start() {
   $("logout-csrf").value = state.csrf;
   $("me").textContent = me.data.name + " (" + me.data.role + ")";
   wireActions();
+  const reasons = await api("GET", "reasons");
+  if (reasons.ok) state.reasons = reasons.data.reasons;
   await Promise.all([refreshLists(), loadCanned(), loadAgents()]);
   connectLive();
   setInterval(() => {

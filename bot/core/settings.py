@@ -1,0 +1,161 @@
+"""Runtime settings: one frozen dataclass built from a mapping (the environment)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfoNotFoundError
+
+from bot.core.errors import ConfigError
+from bot.core.hours import ServiceHours
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name} must be between 0 and 65535, got {port}")
+    return port
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if not parts.scheme or not parts.netloc:
+        raise ConfigError(f"{name} must be a full URL such as http://host:port, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be seconds, got {raw!r}") from None
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            "REDIS_URL must start with redis://, rediss:// or unix:// "
+            f"(for example redis://localhost:6379/0), got {redact_url(raw)!r}"
+        )
+    return raw
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything Loket reads from its environment; see docs/operating.md, "Configuration"."""
+
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = PROJECT_ROOT / "var"
+    models_dir: Path = PROJECT_ROOT / "models"
+    rasa_url: str | None = None
+    rasa_port: int = 5005
+    actions_url: str | None = None
+    actions_port: int = 5055
+    provider_url: str | None = None
+    provider_port: int = 5056
+    sandbox_pay_delay: float = 20.0
+    provider_secret: str = ""  # signs the provider's payment callbacks; "" refuses them all
+    rasa_token: str = ""
+    bot_timeout: float = 30.0
+    service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
+    timezone: str = "Asia/Jakarta"
+    log_level: str = "INFO"
+    # Telegram: polling when no webhook URL is set (see docs/telegram.md)
+    telegram_token: str = ""
+    telegram_webhook_url: str | None = None  # public https base URL that reaches this gateway
+    telegram_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; derived from the token if unset
+    telegram_api_url: str = "https://api.telegram.org"
+    # WhatsApp Cloud API or a bridge speaking it (see docs/whatsapp.md)
+    whatsapp_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        data_dir = Path(env.get("LOKET_DATA_DIR", "") or PROJECT_ROOT / "var")
+        models_dir = Path(env.get("LOKET_MODELS_DIR", "") or PROJECT_ROOT / "models")
+        timeout_raw = env.get("LOKET_BOT_TIMEOUT", "").strip() or "30"
+        try:
+            bot_timeout = float(timeout_raw)
+        except ValueError:
+            raise ConfigError(f"LOKET_BOT_TIMEOUT must be seconds, got {timeout_raw!r}") from None
+        if not 1 <= bot_timeout < 60:
+            # Rasa's conversation lock lives 60 s; a turn must finish well inside it.
+            raise ConfigError("LOKET_BOT_TIMEOUT must be at least 1 and below 60 seconds")
+        hours = env.get("LOKET_SERVICE_HOURS", "").strip() or "mon-sat 08:00-20:00"
+        zone = env.get("LOKET_TIMEZONE", "").strip() or "Asia/Jakarta"
+        try:
+            ServiceHours.parse(hours, zone)
+        except ValueError as exc:
+            raise ConfigError(f"LOKET_SERVICE_HOURS: {exc}") from None
+        except (ZoneInfoNotFoundError, KeyError):
+            raise ConfigError(
+                f"LOKET_TIMEZONE must be a time zone like Asia/Jakarta, got {zone!r}"
+            ) from None
+        return cls(
+            redis_url=_redis_url(env),
+            host=env.get("LOKET_HOST", "").strip() or "127.0.0.1",
+            port=_port(env, "LOKET_PORT", 8080),
+            data_dir=data_dir,
+            models_dir=models_dir,
+            rasa_url=_url(env, "LOKET_RASA_URL"),
+            rasa_port=_port(env, "LOKET_RASA_PORT", 5005),
+            actions_url=_url(env, "LOKET_ACTIONS_URL"),
+            actions_port=_port(env, "LOKET_ACTIONS_PORT", 5055),
+            provider_url=_url(env, "LOKET_PROVIDER_URL"),
+            provider_port=_port(env, "LOKET_PROVIDER_PORT", 5056),
+            sandbox_pay_delay=_seconds(env, "LOKET_SANDBOX_PAY_DELAY", 20.0),
+            provider_secret=env.get("LOKET_PROVIDER_SECRET", "").strip()
+            or secrets.token_urlsafe(32),
+            rasa_token=env.get("LOKET_RASA_TOKEN", "").strip() or secrets.token_urlsafe(24),
+            bot_timeout=bot_timeout,
+            service_hours=hours,
+            timezone=zone,
+            log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
+            telegram_token=env.get("LOKET_TELEGRAM_TOKEN", "").strip(),
+            telegram_webhook_url=_url(env, "LOKET_TELEGRAM_WEBHOOK_URL"),
+            telegram_secret=env.get("LOKET_TELEGRAM_SECRET", "").strip(),
+            telegram_api_url=_url(env, "LOKET_TELEGRAM_API_URL") or "https://api.telegram.org",
+            whatsapp_token=env.get("LOKET_WHATSAPP_TOKEN", "").strip(),
+            whatsapp_app_secret=env.get("LOKET_WHATSAPP_APP_SECRET", "").strip(),
+            whatsapp_verify_token=env.get("LOKET_WHATSAPP_VERIFY_TOKEN", "").strip(),
+            whatsapp_phone_number_id=env.get("LOKET_WHATSAPP_PHONE_NUMBER_ID", "").strip(),
+            whatsapp_api_url=_url(env, "LOKET_WHATSAPP_API_URL")
+            or "https://graph.facebook.com/v21.0",
+        )

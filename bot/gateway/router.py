@@ -1,0 +1,236 @@
+"""The router: every inbound message goes through here, is recorded, and reaches the bot.
+
+Unless a person owns the conversation: then the bot is never asked (and Rasa's tracker is
+paused too), the message goes to the agents' inbox, and nothing automatic is sent back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+from bot.core import reasons
+from bot.core.errors import BotUnavailable
+from bot.core.hours import ServiceHours
+from bot.core.messages import (
+    ConversationKey,
+    HandoffSignal,
+    Inbound,
+    Outbound,
+    Turn,
+    Understanding,
+)
+from bot.core.reasons import Reason
+from bot.gateway import notices
+from bot.gateway.policy import Memory, judge
+from handoff import Entry, Role, Transcript
+from handoff.conversations import Conversations, State
+from handoff.handoffs import Handoffs, Outcome
+from handoff.outbox import Outbox
+from handoff.presence import Presence
+from handoff.status import WITH_PEOPLE, Status
+from handoff.summary import summarize
+
+log = logging.getLogger(__name__)
+
+
+class Bot(Protocol):
+    async def send(self, inbound: Inbound) -> Turn: ...
+    async def pause(self, conversation: ConversationKey) -> None: ...
+    async def resume(self, conversation: ConversationKey) -> None: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """Who can take over, and when."""
+
+    hours: ServiceHours
+    presence: Presence
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+
+class Router:
+    def __init__(
+        self,
+        conversations: Conversations,
+        transcript: Transcript,
+        handoffs: Handoffs,
+        bot: Bot,
+        team: Team,
+        *,
+        outbox: Outbox,
+        timeout: float,
+    ) -> None:
+        self._conversations = conversations
+        self._transcript = transcript
+        self._outbox = outbox
+        self._handoffs = handoffs
+        self._bot = bot
+        self._team = team
+        self._timeout = timeout
+
+    async def handle(self, inbound: Inbound) -> Turn:
+        conversation = inbound.conversation
+        # The lock outlives the bot's timeout a little so a slow turn never overlaps the next.
+        async with self._conversations.turn(
+            conversation, ttl=self._timeout + 5, wait=self._timeout + 5
+        ):
+            state = await self._conversations.state(conversation)
+            if inbound.message_id and inbound.message_id == state.answered:
+                # Processed before a crash that came before its acknowledgement: not again.
+                log.info("%s: message %s was answered already", conversation.id,
+                         inbound.message_id)  # fmt: skip
+                return Turn(replies=(), understanding=Understanding(None))
+            turn = await self._turn(inbound, state)
+            if inbound.message_id:
+                await self._conversations.mark_answered(conversation, inbound.message_id)
+            return turn
+
+    async def _turn(self, inbound: Inbound, state: State) -> Turn:
+        conversation = inbound.conversation
+        meta: dict[str, object] = {}
+        if inbound.message_id:
+            meta["message_id"] = inbound.message_id
+        if inbound.attachment is not None:
+            a = inbound.attachment
+            meta["attachment"] = {"kind": a.kind, "ref": a.ref, "caption": a.caption}
+        [entry_id] = await self._transcript.append(
+            conversation,
+            [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+        )
+        if state.status in WITH_PEOPLE:
+            return await self._with_people(inbound, state, entry_id)
+        if inbound.attachment is not None:
+            # The bot reads text; an agent sees the attachment if the customer is handed over.
+            reply = Outbound(conversation, notices.text_only(state.language))
+            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            return Turn(replies=(reply,), understanding=Understanding(None))
+        try:
+            if state.rasa_paused:  # handed back while Rasa could not be told
+                await self._resume(conversation)
+            turn = await self._bot.send(inbound)
+        except BotUnavailable as exc:
+            log.warning("%s: bot unavailable: %s", conversation.id, exc)
+            silent = Turn(replies=(), understanding=Understanding(None))
+            signal = HandoffSignal(Reason.BOT_UNAVAILABLE, str(exc)[:200])
+            return await self._hand_over(inbound, silent, signal, state.language, failed=0)
+        verdict = judge(inbound, turn, Memory.from_json(state.memory))
+        language = str(turn.slots.get("language") or state.language)
+        if verdict.handoff is not None:
+            return await self._hand_over(
+                inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
+            )
+        await self._record_replies(conversation, turn, verdict.replies)
+        await self._conversations.remember(conversation, verdict.memory.to_json(), language)
+        intent = turn.understanding.intent
+        log.info(
+            "%s: intent=%s confidence=%.2f replies=%d",
+            conversation.id,
+            intent.name if intent else None,
+            intent.confidence if intent else 0.0,
+            len(verdict.replies),
+        )
+        return dataclasses.replace(turn, replies=verdict.replies)
+
+    async def hand_back(
+        self, conversation: ConversationKey, by: str, *, only_assignee: str = ""
+    ) -> Outcome:
+        """Give the conversation back to the bot; Rasa resumes with its context."""
+        outcome = await self._handoffs.hand_back(conversation, by, only_assignee=only_assignee)
+        try:
+            await self._resume(conversation)
+        except BotUnavailable as exc:
+            # The next message resumes it: the router, not Rasa, decides who answers.
+            log.warning("%s: could not resume Rasa yet: %s", conversation.id, exc)
+        return outcome
+
+    async def _resume(self, conversation: ConversationKey) -> None:
+        await self._bot.resume(conversation)
+        await self._conversations.mark_rasa_paused(conversation, False)
+
+    async def _with_people(self, inbound: Inbound, state: State, entry_id: str) -> Turn:
+        conversation = inbound.conversation
+        if inbound.payload == notices.BACK_TO_BOT and state.status is Status.WAITING:
+            await self.hand_back(conversation, by="the customer")
+            reply = Outbound(conversation, notices.resumed(state.language))
+            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            return Turn(replies=(reply,), understanding=Understanding(None))
+        log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
+        await self._handoffs.customer_wrote(conversation, entry_id)
+        return Turn(replies=(), understanding=Understanding(None), paused=True)
+
+    async def _hand_over(
+        self, inbound: Inbound, turn: Turn, signal: HandoffSignal, language: str, *, failed: int
+    ) -> Turn:
+        conversation = inbound.conversation
+        # An action that asked for the handoff already said why; inferred ones replace the
+        # bot's answer, which is exactly what must not reach the customer again.
+        kept = turn.replies if turn.handoff is not None else ()
+        await self._record_replies(conversation, turn, kept)
+        summary = summarize(await self._transcript.read(conversation), turn, failed_turns=failed)
+        outcome = await self._handoffs.request(
+            conversation,
+            reason=signal.reason,
+            detail=signal.detail,
+            language=language,
+            summary=summary,
+            note=reasons.note(signal.reason),
+        )
+        now = self._team.clock()
+        online = bool(await self._team.presence.online(int(now.timestamp() * 1000)))
+        text, buttons = notices.handoff_notice(
+            signal.reason,
+            language,
+            position=outcome.position,
+            open_now=self._team.hours.is_open(now),
+            online=online,
+            hours=self._team.hours.describe(language),
+            explained=bool(kept),
+        )
+        notice = Outbound(conversation, text, buttons)
+        # The notice carries what the bot made of the message, so trainers can review it.
+        await self._outbox.post(
+            conversation, [_bot_line(turn, notice, meta={"handoff": signal.reason})]
+        )
+        await self._conversations.remember(conversation, Memory().to_json(), language)
+        if signal.reason != Reason.BOT_UNAVAILABLE:
+            try:
+                await self._bot.pause(conversation)
+                await self._conversations.mark_rasa_paused(conversation, True)
+            except BotUnavailable as exc:
+                log.warning("%s: could not pause Rasa: %s", conversation.id, exc)
+        log.info("%s: handed over (%s), queue position %d", conversation.id, signal.reason,
+                 outcome.position)  # fmt: skip
+        return Turn(
+            replies=(*kept, notice),
+            understanding=turn.understanding,
+            slots=turn.slots,
+            latest_action=turn.latest_action,
+            handoff=signal,
+        )
+
+    async def _record_replies(
+        self, conversation: ConversationKey, turn: Turn, replies: tuple[Outbound, ...]
+    ) -> None:
+        await self._outbox.post(conversation, [_bot_line(turn, reply) for reply in replies])
+
+
+def _bot_line(turn: Turn, reply: Outbound, meta: dict[str, object] | None = None) -> Entry:
+    """A transcript line for a bot reply, with what the bot made of the customer's message."""
+    intent = turn.understanding.intent
+    return Entry(
+        Role.BOT,
+        reply.text,
+        buttons=reply.buttons,
+        intent=intent.name if intent else None,
+        confidence=intent.confidence if intent else None,
+        meta=meta or {},
+    )

@@ -1,0 +1,1 @@
+"""The `loket` subcommands that act on a running Loket's Redis: handoffs, agents, review."""

@@ -1,0 +1,115 @@
+"""Child processes Loket owns (Redis, the action server, Rasa): start, wait until ready, stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.core.errors import ProcessFailed
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    """A readiness check: GET `url` answers 200."""
+
+    def check() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return bool(resp.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    return check
+
+
+class ChildProcess:
+    """One supervised child; its output goes to `log_path`, shown when it fails to start."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        ready: Callable[[], bool],
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self._ready = ready
+        self._env = env
+        self._cwd = cwd
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, *, timeout: float) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as out:
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self._env,
+                cwd=self._cwd,
+                start_new_session=True,  # Ctrl-C goes to us; we stop children in order
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise ProcessFailed(
+                    f"{self.name} exited with code {self._proc.returncode} while starting; "
+                    f"last lines of {self.log_path}:\n{self.tail()}"
+                )
+            if self._ready():
+                log.info("%s ready (pid %s)", self.name, self._proc.pid)
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise ProcessFailed(
+            f"{self.name} was not ready after {timeout:.0f} s; last lines of "
+            f"{self.log_path}:\n{self.tail()}"
+        )
+
+    def stop(self, *, timeout: float = 15) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop within %.0f s; killing it", self.name, timeout)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])

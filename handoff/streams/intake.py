@@ -1,0 +1,85 @@
+"""The inbound worker: takes channel messages off the persisted inbound stream to the router.
+
+A channel's webhook only accepts (persists and deduplicates) a message and answers; this worker
+then gives each message its turn, one at a time per conversation, and acknowledges it once the
+turn — replies queued for delivery included — is done. A crash in between leaves the message
+pending: it is processed again, never lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.core.errors import BadMessage
+from bot.core.messages import Inbound, Turn
+from handoff import keys
+from handoff.errors import LockTimeout, StoreUnavailable
+from handoff.store import Store
+from handoff.streams.consumer import StreamConsumer, StreamEntry
+from handoff.streams.inbound import InboundQueue, from_fields
+from handoff.streams.workers import StreamWorker
+
+log = logging.getLogger(__name__)
+
+GROUP = "router"
+
+
+class Intake:
+    """`accept` for the channels' webhooks, and the worker that feeds `handle` (the router)."""
+
+    def __init__(
+        self,
+        store: Store,
+        handle: Callable[[Inbound], Awaitable[Turn]],
+        *,
+        consumer: str,
+        turn_timeout: float,
+    ) -> None:
+        self._queue = InboundQueue(store)
+        self._handle = handle
+        # A turn never takes longer than this; an entry idle longer belongs to a dead worker.
+        self._lease_s = turn_timeout * 2 + 10
+        self._consumer = StreamConsumer(
+            store, keys.inbound(), GROUP, consumer, min_idle_ms=int(self._lease_s * 1000)
+        )
+        self.worker = StreamWorker(
+            self._consumer, self._process, lambda e: e.fields.get("conversation", "")
+        )
+
+    async def accept(self, inbound: Inbound) -> bool:
+        added = await self._queue.accept(inbound)
+        if not added:
+            log.info("%s: message %s seen before, ignored", inbound.conversation.id,
+                     inbound.message_id)  # fmt: skip
+        return added
+
+    async def backlog(self) -> int:
+        """Entries not yet finished (for /healthz)."""
+        return await self._consumer.backlog()
+
+    async def _process(self, entry: StreamEntry) -> None:
+        if not await self._consumer.lease(entry.id, self._lease_s):
+            return  # another worker has it (or finished it)
+        try:
+            inbound = from_fields(entry.fields)
+        except BadMessage as exc:
+            log.error("inbound %s dropped: %s", entry.id, exc)
+            await self._consumer.done(entry.id)
+            return
+        try:
+            await self._handle(inbound)
+        except (LockTimeout, StoreUnavailable) as exc:
+            log.warning("%s: turn postponed (%s); it stays queued", inbound.conversation.id, exc)
+            await self._release(entry.id)
+            return
+        except Exception:
+            log.exception("%s: turn failed; the message stays queued", inbound.conversation.id)
+            await self._release(entry.id)
+            return
+        await self._consumer.done(entry.id)
+
+    async def _release(self, entry_id: str) -> None:
+        with contextlib.suppress(StoreUnavailable):  # the lease expires by itself
+            await self._consumer.release(entry_id)

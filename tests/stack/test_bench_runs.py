@@ -1,0 +1,40 @@
+"""The benchmarks that need the trained model, each run small: they still start and finish.
+
+Each is a child process from the project root, as `make bench` runs it. The `model` fixture
+trains first (or finds the model cached), so a benchmark never trains on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.reasons import Reason
+from bot.core.settings import PROJECT_ROOT
+from tests.support.cli import run_bench
+
+
+def output_of(name: str, *args: str, timeout: float) -> str:
+    result = run_bench(name, *args, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def test_understanding_plays_its_conversations_and_a_simulation(model: Path) -> None:
+    # Its own whole Loket (Redis, sandbox, action server, Rasa, gateway): a minute or two.
+    out = output_of("understanding", "--clinc", "none", "--simulate", "20", timeout=900)
+    assert "1. Held-out conversations: " in out
+    assert "signal" in out and "precision" in out and "recall" in out
+    for reason in (Reason.NOT_UNDERSTOOD, Reason.ASKED_FOR_HUMAN, Reason.BACKEND_FAILURE):
+        assert f"\n{reason.value} " in out
+    assert "3. Simulation: 20 conversations" in out
+    assert "bot repeated a message verbatim (target 0)" in out
+    assert "CLINC150" not in out
+
+
+def test_nlu_evaluates_a_held_out_set_on_the_model(model: Path) -> None:
+    # No stack: the model is loaded in this child process, as bench.entities does too.
+    dataset = PROJECT_ROOT / "bench" / "datasets" / "sample_heldout.jsonl"
+    out = output_of("nlu", "--no-cv", "--dataset", str(dataset), "--model", str(model), timeout=300)
+    assert f"on model {model}" in out
+    assert "in-scope accuracy" in out and "out-of-scope recall" in out
+    assert "Worst confusions" in out

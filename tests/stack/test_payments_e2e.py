@@ -1,0 +1,43 @@
+"""A token bought in the web chat reaches the customer by itself once the sandbox is paid."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.core.settings import Settings
+from tests.support.chat import BUDI
+from tests.support.waiting import eventually
+
+
+async def say(client: TestClient, chat_id: str, text: str = "", payload: str = "") -> list[str]:
+    body = {"chat_id": chat_id, **({"payload": payload} if payload else {"text": text})}
+    resp = await client.post("/chat/api/messages", json=body)
+    assert resp.status == 200, await resp.text()
+    return [r["text"] for r in (await resp.json())["replies"]]
+
+
+async def test_a_token_bought_in_the_chat_arrives_when_paid(settings: Settings) -> None:
+    """The stack's sandbox calls this gateway back: its port is `settings.port`."""
+    async with TestClient(TestServer(create_app(settings), port=settings.port)) as client:
+        chat = "e2e-buyer"
+        said = [*await say(client, chat, "mau beli token listrik")]
+        said += await say(client, chat, BUDI)
+        said += await say(client, chat, "50rb")
+        said += await say(client, chat, payload="/affirm")
+        refs = re.findall(r"TRX[0-9A-Z]{8}", " ".join(said))
+        assert refs, said
+        async with aiohttp.ClientSession() as session:
+            url = f"{settings.provider_url}/transactions/{refs[-1]}/pay"
+            async with session.post(url) as resp:
+                paid = await resp.json()
+        assert paid["reference"] == f"webchat:{chat}"
+
+        async def told() -> bool:
+            resp = await client.get("/chat/api/messages", params={"chat_id": chat})
+            return any(paid["token"] in m["text"] for m in (await resp.json())["messages"])
+
+        await eventually(told, timeout=20)

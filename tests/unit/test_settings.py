@@ -1,0 +1,64 @@
+"""Settings come from a mapping, and a bad value fails naming its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings, redact_url
+
+
+def test_defaults_need_no_configuration() -> None:
+    s = Settings.from_env({})
+    assert s.redis_url is None  # embedded Redis
+    assert s.port == 8080
+    assert s.rasa_url is None and s.actions_url is None  # started by Loket
+    assert len(s.rasa_token) >= 24
+    assert s.provider_url is None and s.provider_port == 5056  # the sandbox, started by Loket
+    assert s.sandbox_pay_delay == 20
+
+
+def test_provider_values_are_read() -> None:
+    s = Settings.from_env(
+        {
+            "LOKET_PROVIDER_URL": "https://provider.example/api/",
+            "LOKET_PROVIDER_PORT": "6000",
+            "LOKET_SANDBOX_PAY_DELAY": "0",
+        }
+    )
+    assert (s.provider_url, s.provider_port) == ("https://provider.example/api", 6000)
+    assert s.sandbox_pay_delay == 0  # payments only through `loket sandbox pay`
+
+
+def test_values_are_read() -> None:
+    s = Settings.from_env(
+        {"REDIS_URL": "redis://h:6380/2", "LOKET_PORT": "9000", "LOKET_RASA_URL": "http://r:5005/"}
+    )
+    assert (s.redis_url, s.port, s.rasa_url) == ("redis://h:6380/2", 9000, "http://r:5005")
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"LOKET_PORT": "eighty"}, "LOKET_PORT"),
+        ({"LOKET_PORT": "70000"}, "LOKET_PORT"),
+        ({"LOKET_RASA_URL": "rasa"}, "LOKET_RASA_URL"),
+        ({"LOKET_BOT_TIMEOUT": "90"}, "LOKET_BOT_TIMEOUT"),
+        ({"LOKET_PROVIDER_URL": "provider:5056"}, "LOKET_PROVIDER_URL"),
+        ({"LOKET_PROVIDER_PORT": "-1"}, "LOKET_PROVIDER_PORT"),
+        ({"LOKET_SANDBOX_PAY_DELAY": "soon"}, "LOKET_SANDBOX_PAY_DELAY"),
+        ({"LOKET_SANDBOX_PAY_DELAY": "-5"}, "LOKET_SANDBOX_PAY_DELAY"),
+        ({"LOKET_SANDBOX_PAY_DELAY": "nan"}, "LOKET_SANDBOX_PAY_DELAY"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env(env)
+
+
+def test_passwords_never_appear_in_messages() -> None:
+    assert redact_url("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"REDIS_URL": "http://:s3cret@host"})
+    assert "s3cret" not in str(err.value)
