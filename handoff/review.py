@@ -15,13 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.messages import ConversationKey
-from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
+from bot.core.reasons import ABOUT_UNDERSTANDING, NOT_UNDERSTOOD_INTENTS, Reason
 from handoff import keys
 from handoff.store import Store
 from handoff.transcript import Entry, Role, Transcript
 
-# Of the handoff reasons, "asked for a person" and provider or Rasa outages say nothing about
-# understanding; not_understood, frustrated and looping do.
 LEAD_UP = 2  # customer messages before a frustrated complaint or closing a loop
 _SPACES = re.compile(r"\s+")
 
@@ -120,9 +118,10 @@ def misses_in(conversation: str, entries: Sequence[Entry]) -> list[Miss]:
             why[k] = turn.handoff
         elif turn.guess in NOT_UNDERSTOOD_INTENTS:
             why[k] = turn.guess
-        if turn.handoff in (Reason.FRUSTRATED, Reason.LOOPING):
-            first = k if turn.handoff == Reason.LOOPING else k - 1
-            for j in range(max(0, first - LEAD_UP + 1), first + 1):
+        if turn.handoff in ABOUT_UNDERSTANDING - {Reason.NOT_UNDERSTOOD}:
+            # The lead-up went wrong; a frustrated customer's complaint itself is understood.
+            last = k - 1 if turn.handoff == Reason.FRUSTRATED else k
+            for j in range(max(0, last - LEAD_UP + 1), last + 1):
                 why.setdefault(j, turn.handoff)
     return [
         Miss(t.said.text, conversation, t.said.ts, t.guess, t.confidence, why[k])

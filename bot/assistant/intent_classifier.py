@@ -9,7 +9,7 @@ agent's view of "what the bot made of it" is honest.
 
 Why not DIET for intents (it still extracts the free-text entities): on this data DIET
 cross-validated at macro-F1 0.912 and fell to 0.902 with the encoder's vector added, where
-this classifier reaches more with the same inputs (README, "Benchmarks"). DIET has millions of
+this classifier reaches more with the same inputs (docs/benchmarks.md). DIET has millions of
 weights to fit from 4,800 short sentences; a linear model over good features has what it
 needs and nothing to overfit with.
 """

@@ -5,7 +5,7 @@ training data; the encoder was pretrained on a billion sentence pairs, so it pla
 keeps dropping" near other internet trouble and away from a power cut although no training
 example mentions wifi. The model is English, but its word pieces cover much of what
 Indonesians type (token, meter, wifi, internet, bill, error, numbers): on the held-out set and
-in cross-validation it helps both languages (README, "Benchmarks").
+in cross-validation it helps both languages (docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -79,6 +79,12 @@ def test_before_frustration_or_a_loop_the_lead_up_is_what_went_wrong() -> None:
         bot_says("Saya sambungkan", "inform", 0.6, handoff="looping"),
     ]
     assert [m.text for m in misses_in("webchat:y", looping)] == ["yg kemarin", "yang kemarin kak"]
+    # A loop closed by a message the model did not understand keeps both findings.
+    fell_back = [*looping[:4], customer_says("kmrn sore"),
+                 bot_says("Saya sambungkan", "nlu_fallback", 0.3, handoff="looping")]  # fmt: skip
+    assert [(m.text, m.why) for m in misses_in("webchat:z", fell_back)] == [
+        ("yg kemarin", "looping"), ("kmrn sore", "nlu_fallback")
+    ]  # fmt: skip
 
 
 async def test_old_conversations_and_button_presses_are_left_out(store: Store) -> None:
