@@ -58,6 +58,8 @@ class Transaction:
     created_at: str
     paid_at: str | None
     expires_at: str | None = None
+    reference: str | None = None  # the orderer's own id, as sent with the order (Loket's: the
+    # conversation id); the full token is shown only to that conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,7 @@ def parse_transaction(data: object) -> Transaction:
         created_at=f.moment("created_at"),
         paid_at=f.optional("paid_at", f.moment),
         expires_at=f.optional("expires_at", f.moment),
+        reference=f.optional("reference", f.text),
     )
 
 

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.amounts import rupiah
 from actions.display import digits, when
 from actions.message import entity
+from actions.privacy import mask_name, may_look_up
 from actions.provider import InvalidRequest, NotFound, ProviderError
 from actions.replies import provider_down, say
 from actions.token import provider
@@ -37,6 +38,8 @@ class ValidateBillForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         number = digits(str(value))
+        if len(number) in (11, 12) and not may_look_up(dispatcher, tracker, number):
+            return {"customer_id": None, "requested_slot": None}
         if len(number) == 12:
             return {"customer_id": number}
         if len(number) == 11:  # a meter number: find whose it is
@@ -77,14 +80,15 @@ class ActionCheckBill(Action):
             except ProviderError as lookup_exc:
                 provider_down(dispatcher, f"customer lookup failed: {lookup_exc}")
                 return []
-            say(dispatcher, "utter_not_postpaid", number=customer_id, name=customer.name)
+            say(dispatcher, "utter_not_postpaid", number=customer_id,
+                name=mask_name(customer.name))  # fmt: skip
             return []
         except ProviderError as exc:
             provider_down(dispatcher, f"bill lookup failed: {exc}")
             return []
         values = {
             "period": bill.period,
-            "name": bill.name,
+            "name": mask_name(bill.name),
             "customer_id": bill.customer_id,
             "amount_due": rupiah(bill.amount_due),
             "due_date": when(bill.due_date).split(" ")[0],

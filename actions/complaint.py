@@ -13,13 +13,28 @@ from rasa_sdk.types import DomainDict
 
 from actions.display import digits, when
 from actions.message import entity
+from actions.privacy import may_look_up, own_tickets
 from actions.provider import NotFound, ProviderError
 from actions.replies import provider_down, say
+from actions.titles import language_of
 from actions.token import provider
 
 _TICKET = re.compile(r"\btkt\d{6}\b", re.IGNORECASE)
 _METER_WORDS = re.compile(r"meter|kwh|angka|layar|display|tampil", re.IGNORECASE)
 _BILLING_WORDS = re.compile(r"tagih|bill|bayar|charge", re.IGNORECASE)
+
+
+_CATEGORY_LABELS = {
+    "outage": {"id": "gangguan listrik", "en": "power outage"},
+    "meter": {"id": "masalah meter", "en": "meter problem"},
+    "billing": {"id": "masalah tagihan", "en": "billing problem"},
+    "other": {"id": "pengaduan lain", "en": "other complaint"},
+}
+
+
+def category_label(category: str, tracker: Tracker) -> str:
+    labels = _CATEGORY_LABELS.get(category, _CATEGORY_LABELS["other"])
+    return labels[language_of(tracker)]
 
 
 def category_of(description: str) -> str:
@@ -50,6 +65,8 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         number = digits(str(value))
         if len(number) in (11, 12):  # a meter number or customer id locates the report
+            if not may_look_up(dispatcher, tracker, number):
+                return {"area": None, "requested_slot": None}
             try:
                 customer = await provider().lookup_customer(number)
             except NotFound:
@@ -155,6 +172,8 @@ class ActionCheckComplaint(Action):
         ticket_id = tracker.get_slot("ticket_id")
         if not ticket_id:
             return []
+        if not may_look_up(dispatcher, tracker, ticket_id):
+            return [SlotSet("ticket_id", None)]
         try:
             ticket = await provider().complaint(ticket_id)
         except NotFound:
@@ -167,6 +186,10 @@ class ActionCheckComplaint(Action):
             "resolved": "utter_ticket_resolved",
             "in_progress": "utter_ticket_in_progress",
         }.get(ticket.status, "utter_ticket_open")
-        say(dispatcher, response, ticket_id=ticket.ticket_id, description=ticket.description,
+        # What the customer wrote stays with the conversation that opened the report; others
+        # learn its kind and where it stands.
+        own = ticket.ticket_id.upper() in own_tickets(tracker)
+        description = ticket.description if own else category_label(ticket.category, tracker)
+        say(dispatcher, response, ticket_id=ticket.ticket_id, description=description,
             updated_at=when(ticket.updated_at))  # fmt: skip
         return []

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.amounts import NOMINALS, is_nominal, parse_amount, rupiah
 from actions.display import digits, when
 from actions.message import entity
+from actions.privacy import mask_name, may_look_up
 from actions.provider import NotFound, Provider, ProviderError
 from actions.replies import provider_down, say
 from actions.titles import title
@@ -48,6 +49,8 @@ class ValidateBuyTokenForm(FormValidationAction):
         if len(number) not in (11, 12):
             say(dispatcher, "utter_invalid_number", number=value)
             return {"meter_number": None}
+        if not may_look_up(dispatcher, tracker, number):
+            return {"meter_number": None, **END_FORM}
         try:
             customer = await provider().lookup_customer(number)
         except NotFound:
@@ -57,10 +60,11 @@ class ValidateBuyTokenForm(FormValidationAction):
             provider_down(dispatcher, f"customer lookup failed: {exc}")
             return {"meter_number": None, **END_FORM}
         if customer.kind != "prepaid":
-            say(dispatcher, "utter_not_prepaid", number=number, name=customer.name)
+            say(dispatcher, "utter_not_prepaid", number=number, name=mask_name(customer.name))
             return {"meter_number": None, "customer_id": customer.customer_id, **END_FORM}
         say(dispatcher, "utter_meter_found", meter_number=customer.meter_number,
-            name=customer.name, tariff=customer.tariff, power=customer.power_va)  # fmt: skip
+            name=mask_name(customer.name), tariff=customer.tariff,
+            power=customer.power_va)  # fmt: skip
         # A new or corrected number: whatever was confirmed before no longer holds.
         return {
             "meter_number": customer.meter_number,
@@ -144,7 +148,7 @@ class ActionAskConfirmPurchase(Action):
         dispatcher.utter_message(
             response="utter_ask_confirm_purchase",
             amount=rupiah(quote.amount),
-            name=customer.name,
+            name=mask_name(customer.name),
             meter_number=customer.meter_number,
             tariff=customer.tariff,
             power=customer.power_va,

@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.amounts import rupiah
 from actions.display import digits, token, when
 from actions.message import entity
+from actions.privacy import may_look_up, ordered_here, token_tail
 from actions.provider import NotFound, ProviderError, Transaction
 from actions.replies import provider_down, say
 from actions.titles import title
@@ -75,9 +76,13 @@ def explain(dispatcher: CollectingDispatcher, tracker: Tracker, txn: Transaction
         "virtual_account": txn.virtual_account,
         "expires_at": when(txn.expires_at),
     }
-    if txn.status == "token_issued":
+    if txn.status == "token_issued" and ordered_here(txn.reference, tracker):
         say(dispatcher, "utter_transaction_token", token=token(txn.token),
             kwh=f"{txn.kwh:.1f}" if txn.kwh is not None else "-", **values)  # fmt: skip
+    elif txn.status == "token_issued":
+        # Bought in another chat (or elsewhere): the token belongs to whoever paid for it.
+        say(dispatcher, "utter_transaction_token_hidden", token_tail=token_tail(txn.token),
+            **values)  # fmt: skip
     elif txn.status == "paid":
         say(dispatcher, "utter_transaction_paid", **values)
     elif txn.status == "expired":
@@ -112,6 +117,8 @@ class ActionCheckTransaction(Action):
         try:
             if ref:
                 txn = await client.transaction(ref.upper())
+            elif not may_look_up(dispatcher, tracker, str(meter)):
+                return [SlotSet("transaction_query", None)]
             else:
                 latest = await client.latest_transactions(str(meter), limit=1)
                 if not latest:

@@ -29,7 +29,7 @@ async def pay(settings: Settings, ref: str) -> None:
 async def test_buy_a_token_start_to_finish(customer: Customer, settings: Settings) -> None:
     assert "nomor meter" in (await customer.say("mau beli token 50rb")).lower()
     reply = await customer.say(BUDI)
-    assert "BUDI SANTOSO" in reply and "Rp50.000" in reply and "R1/1300 VA" in reply
+    assert "BUDI S******" in reply and "Rp50.000" in reply and "R1/1300 VA" in reply
     assert ("admin" in reply and "total" in reply.lower()) or "=" in reply
     reply = await customer.press("Ya, lanjutkan")
     ref = re.search(r"TRX[0-9A-Z]{8}", reply)
@@ -62,16 +62,16 @@ async def test_english_customer_gets_english(customer: Customer) -> None:
 
 async def test_correct_the_meter_number_mid_form(customer: Customer) -> None:
     await customer.say("mau beli token 50rb")
-    assert "BUDI SANTOSO" in await customer.say(BUDI)
+    assert "BUDI S******" in await customer.say(BUDI)
     reply = await customer.say(f"eh salah, nomornya {SITI}")
-    assert "SITI RAHAYU" in reply and "BUDI" not in reply
+    assert "SITI R*****" in reply and "BUDI" not in reply
 
 
 async def test_change_the_amount_at_confirmation(customer: Customer) -> None:
     await customer.say("mau beli token 50rb")
     await customer.say(BUDI)
     reply = await customer.say("eh yang 100rb aja")
-    assert "Rp100.000" in reply and "BUDI SANTOSO" in reply
+    assert "Rp100.000" in reply and "BUDI S******" in reply
 
 
 async def test_digression_then_back_to_the_form(customer: Customer) -> None:
@@ -79,7 +79,7 @@ async def test_digression_then_back_to_the_form(customer: Customer) -> None:
     reply = await customer.say("ini bot ya?")
     assert "bot" in reply.lower()
     assert question not in reply  # the question is just above; it is not said twice
-    assert "BUDI SANTOSO" in await customer.say(BUDI)  # the form goes on where it was
+    assert "BUDI S******" in await customer.say(BUDI)  # the form goes on where it was
 
 
 async def test_cancel_mid_form(customer: Customer) -> None:
@@ -92,13 +92,13 @@ async def test_cancel_mid_form(customer: Customer) -> None:
 async def test_a_number_of_the_wrong_length_is_explained(customer: Customer) -> None:
     await customer.say("mau beli token")
     assert "11 digit" in await customer.say("12345")
-    assert "BUDI SANTOSO" in await customer.say(BUDI)
+    assert "BUDI S******" in await customer.say(BUDI)
 
 
 async def test_an_unknown_meter_number_is_explained(customer: Customer) -> None:
     await customer.say("mau beli token")
     assert "tidak terdaftar" in await customer.say("99999999999")
-    assert "BUDI SANTOSO" in await customer.say(BUDI)
+    assert "BUDI S******" in await customer.say(BUDI)
 
 
 async def test_postpaid_number_cannot_buy_a_token(customer: Customer) -> None:
@@ -107,9 +107,34 @@ async def test_postpaid_number_cannot_buy_a_token(customer: Customer) -> None:
     assert "pascabayar" in reply and "Cek tagihan" in customer.buttons
 
 
-async def test_check_a_transaction_by_reference_resends_the_token(customer: Customer) -> None:
-    reply = await customer.say("cek transaksi TRXDEMO0001")
-    assert "5821-0934-7716-2048-3395" in reply
+async def test_a_token_bought_elsewhere_shows_only_its_last_digits(customer: Customer) -> None:
+    reply = await customer.say("cek transaksi TRXDEMO0001")  # a demo order with no chat
+    assert "5821-0934-7716-2048-3395" not in reply and TOKEN.search(reply) is None
+    assert "…3395" in reply and "Bicara dengan petugas" in customer.buttons
+
+
+async def test_the_token_is_shown_in_full_only_to_the_chat_that_bought_it(
+    client: TestClient, settings: Settings
+) -> None:
+    buyer = Customer(client, "token-buyer")
+    await buyer.say("mau beli token 50rb")
+    await buyer.say(BUDI)
+    ref = re.search(r"TRX[0-9A-Z]{8}", await buyer.press("Ya, lanjutkan"))
+    assert ref
+    await pay(settings, ref.group(0))
+    assert TOKEN.search(await buyer.say(f"token {ref.group(0)} mana")), buyer.text
+    stranger = Customer(client, "token-stranger")
+    reply = await stranger.say(f"token {ref.group(0)} mana")
+    assert TOKEN.search(reply) is None and "…" in reply, reply
+    reply = await stranger.say(f"udh bayar tp token blm masuk, meter {BUDI}")
+    assert TOKEN.search(reply) is None, reply
+
+
+async def test_one_chat_cannot_look_up_many_different_numbers(customer: Customer) -> None:
+    for number in ("14234567891", "14234567892", "14234567893", "14234567894", SITI):
+        await customer.say(f"cek tagihan {number}")
+    reply = await customer.say(f"cek tagihan {HENDRA_ID}")
+    assert "5 nomor berbeda" in reply and "Rp287.450" not in reply
 
 
 async def test_token_not_received_by_meter_number(customer: Customer) -> None:
