@@ -19,7 +19,7 @@ from actions.replies import provider_down, say
 from actions.titles import language_of
 from actions.token import provider
 
-_TICKET = re.compile(r"\btkt\d{6}\b", re.IGNORECASE)
+_TICKET = re.compile(r"\btkt[0-9]{6}\b", re.IGNORECASE)
 _METER_WORDS = re.compile(r"meter|kwh|angka|layar|display|tampil", re.IGNORECASE)
 _BILLING_WORDS = re.compile(r"tagih|bill|bayar|charge", re.IGNORECASE)
 

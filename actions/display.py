@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -23,10 +24,12 @@ def when(iso: str | None) -> str:
 
 def token(digits: str | None) -> str:
     """A 20-digit token as '1234-5678-9012-3456-7890' (how meters print and people type it)."""
-    clean = re.sub(r"\D", "", digits or "")
+    clean = re.sub(r"[^0-9]", "", digits or "")
     return "-".join(clean[i : i + 4] for i in range(0, len(clean), 4))
 
 
 def digits(text: str | None) -> str:
-    """Only the digits of what the customer typed ('1234 5678 901' -> '12345678901')."""
-    return re.sub(r"\D", "", text or "")
+    """Only the digits of what the customer typed ('1234 5678 901' -> '12345678901').
+
+    Full-width digits become ASCII (NFKC); other scripts' digits are not a meter's."""
+    return re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text or ""))

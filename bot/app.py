@@ -6,23 +6,38 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from bot.core.channel import DeliveryState, Media, MediaUnavailable, Sender
-from bot.core.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
+from bot.core.clients import FORWARDING_HEADERS, resolver
+from bot.core.errors import (
+    BadMessage,
+    BotUnavailable,
+    ChatFull,
+    ConfigError,
+    ConversationTaken,
+    MessageTooLong,
+    NotAllowed,
+    SecretMissing,
+    TooManyRequests,
+    UnknownConversation,
+)
 from bot.core.hours import ServiceHours
-from bot.core.messages import ConversationKey, Inbound, Turn
+from bot.core.messages import Inbound
 from bot.core.settings import Settings, redact_url
 from bot.gateway import health, payments
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router, Team
+from bot.gateway.webchat import ChatLimits, WebChatGate
 from channels import telegram, webchat, whatsapp
-from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
+from handoff import Conversations, LockTimeout, StoreUnavailable, Transcript, inbox
+from handoff.guests import Guests
 from handoff.handoffs import Handoffs
+from handoff.limits import Limits
 from handoff.outbox import Outbox
 from handoff.presence import Presence
 from handoff.store import Store
@@ -45,8 +60,10 @@ OUTBOX = web.AppKey("outbox", Outbox)
 INTAKE = web.AppKey("intake", Intake)
 COURIER = web.AppKey("courier", Courier)
 SENDERS = web.AppKey("senders", dict[str, Sender])  # channel name -> its sender
+GUESTS = web.AppKey("guests", Guests)
+WEBCHAT = web.AppKey("webchat", WebChatGate)
 
-CUSTOMER_VISIBLE = (Role.CUSTOMER, Role.BOT, Role.AGENT)
+SWEEP_EVERY_S = 600  # how often web-chat conversations past their retention are deleted
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -66,6 +83,18 @@ async def errors_middleware(
         return _error(413, str(exc))
     except BadMessage as exc:
         return _error(400, str(exc))
+    except SecretMissing as exc:
+        return _error(401, str(exc))
+    except NotAllowed as exc:
+        return _error(403, str(exc))
+    except UnknownConversation as exc:
+        return _error(404, str(exc))
+    except ConversationTaken as exc:
+        return _error(409, str(exc))
+    except TooManyRequests as exc:
+        return _error(429, str(exc), **{"Retry-After": str(exc.retry_after)})
+    except ChatFull as exc:
+        return _error(503, str(exc), **{"Retry-After": "60"})
     except StoreUnavailable:
         log.warning("%s %s: Redis unavailable", request.method, request.path)
         return _error(503, "storage is unavailable, try again shortly", **{"Retry-After": "5"})
@@ -123,11 +152,22 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                              turn_timeout=settings.bot_timeout)  # fmt: skip
         senders: dict[str, Sender] = app[SENDERS]
         app[COURIER] = Courier(store, outbox, senders, consumer=consumer)
+        app[GUESTS] = Guests(
+            store, max_conversations=settings.webchat_max_conversations,
+            retention_s=settings.webchat_retention_days * 86_400,
+        )  # fmt: skip
+        limits = ChatLimits(settings.webchat_per_minute, settings.webchat_address_per_minute,
+                            settings.webchat_new_per_hour)  # fmt: skip
+        app[WEBCHAT] = WebChatGate(app[GUESTS], Limits(store), transcript, router.handle, limits)
         workers = [
             asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
         ]
+        sweeper = asyncio.create_task(_sweep(app[GUESTS]), name="web chat retention")
         yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
         _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
         for task in stuck:
@@ -138,9 +178,20 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
     return ctx
 
 
+async def _sweep(guests: Guests) -> None:
+    """Delete web-chat conversations past their retention period, now and every 10 minutes."""
+    while True:
+        try:
+            await guests.sweep()
+        except StoreUnavailable:
+            log.warning("web chat retention sweep skipped: Redis unavailable")
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
 def _inbox_services(app: web.Application) -> inbox.InboxServices:
     """What the agents' inbox needs from the gateway, once the resources exist."""
     senders = app[SENDERS]
+    settings = app[SETTINGS]
 
     def reply_window(channel: str) -> float | None:
         sender = senders.get(channel)
@@ -155,6 +206,7 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
     return inbox.InboxServices(
         app[STORE], app[CONVERSATIONS], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX],
         app[ROUTER].hand_back, reply_window, fetch_media,
+        resolver(settings.trusted_proxies), settings.inbox_idle_minutes * 60,
     )  # fmt: skip
 
 
@@ -171,24 +223,15 @@ def create_app(settings: Settings) -> web.Application:
     async def receipt(channel: str, message_id: str, state: DeliveryState, reason: str) -> None:
         await app[OUTBOX].receipt(channel, message_id, state, reason)
 
-    async def send(inbound: Inbound) -> Turn:
-        return await app[ROUTER].handle(inbound)
+    address_of = resolver(settings.trusted_proxies)
+    recent: list[tuple[float, dict[str, Any]]] = []  # the last report, reused for a second
 
-    async def history(conversation: ConversationKey, after: str) -> Sequence[Mapping[str, Any]]:
-        entries = await app[TRANSCRIPT].read(conversation, after=after)
-        return [
-            {"id": e.id, "role": e.role.value, "text": e.text, "ts": e.ts,
-             "buttons": [{"title": b.title, "payload": b.payload} for b in e.buttons]}
-            for e in entries
-            if e.role in CUSTOMER_VISIBLE
-        ]  # fmt: skip
-
-    async def healthz(request: web.Request) -> web.Response:
+    async def report_now() -> dict[str, Any]:
         report = await health.check(
             app[STORE], app[RASA], app[SESSION], settings.actions_url or "", settings.provider_url
         )
         senders: dict[str, Sender] = app[SENDERS]
-        report["channels"] = ["webchat", *sorted(senders)]
+        report["channels"] = ["webchat"] * settings.webchat + sorted(senders)
         if report["redis"]["ok"]:
             # Messages accepted but not yet through their turn, and lines not yet sent: a
             # growing number means the workers are behind (or stuck on an unreachable channel).
@@ -197,12 +240,27 @@ def create_app(settings: Settings) -> web.Application:
                     "inbound": await app[INTAKE].backlog(),
                     "outbox": await app[COURIER].backlog(),
                 }
-        return health.response(report)
+        return report
+
+    async def healthz(request: web.Request) -> web.Response:
+        # Public: however often it is asked, the parts are checked at most once a second.
+        now = asyncio.get_running_loop().time()
+        if not recent or now - recent[0][0] >= 1.0:
+            recent[:] = [(now, await report_now())]
+        report = recent[0][1]
+        details = health.may_see_details(
+            request.headers.get("Authorization", ""),
+            settings.health_token,
+            address_of(request.remote, request.headers.get("X-Forwarded-For")),
+            forwarded=any(h in request.headers for h in FORWARDING_HEADERS),
+        )
+        return health.response(report, details=details)
 
     async def livez(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    webchat.setup(app, send=send, history=history)
+    if settings.webchat:  # LOKET_WEBCHAT=off: no /chat at all
+        webchat.setup(app, lambda: app[WEBCHAT], address_of, settings.webchat_frame_ancestors)
     for channel in (telegram, whatsapp):  # after _resources: `accept` works once they start
         sender = channel.install(app, settings, accept, receipt)
         if sender is not None:

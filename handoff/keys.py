@@ -28,6 +28,23 @@ def turn_lock(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{{{conversation_id}}}:lock"
 
 
+def public_conversations() -> str:
+    """Sorted set: web-chat conversation ids scored by their last activity (ms since epoch);
+    the retention sweep and the cap on their number read it (handoff/guests.py)."""
+    return f"{PREFIX}:public-conversations"
+
+
+def rate(bucket: str, subject: str) -> str:
+    """String counter with a TTL: requests of one subject (a client address, a conversation)
+    in the current window of one rate limit (handoff/limits.py)."""
+    return f"{PREFIX}:rate:{bucket}:{subject}"
+
+
+def rasa_tracker(conversation_id: str) -> str:
+    """String (JSON), written by Rasa's RedisTrackerStore: the conversation's tracker."""
+    return f"{RASA_PREFIX}:tracker:{conversation_id}"
+
+
 def conversations_by_activity() -> str:
     """Sorted set: conversation id scored by its last activity (ms since epoch)."""
     return f"{PREFIX}:conversations"
@@ -132,7 +149,9 @@ def inbox_session(digest: str) -> str:
 
 
 def login_failures(scope: str, value: str) -> str:
-    """String counter with a TTL: failed logins for one name or one IP (scope "name" or "ip")."""
+    """Failed logins with a TTL: for a name (scope "name"), a hash of `fails` (attempts not
+    yet proven right, reserved before the password is checked) and `next_at` (ms: no attempt
+    before); for a client address (scope "ip"), a string counter."""
     return f"{PREFIX}:inbox:login-failures:{scope}:{value}"
 
 

@@ -39,3 +39,33 @@ class TrainingFailed(LoketError):
 
 class EncoderUnavailable(LoketError):
     """The pretrained sentence encoder's weights could not be fetched or verified."""
+
+
+class SecretMissing(LoketError):
+    """Raised when a request for a web-chat conversation carries no conversation secret."""
+
+
+class NotAllowed(LoketError):
+    """Raised when a request's secret or token does not open what it asks for."""
+
+
+class UnknownConversation(LoketError):
+    """Raised for a web-chat conversation that was never opened, or was deleted after its
+    retention period."""
+
+
+class ConversationTaken(LoketError):
+    """Raised when a web-chat conversation is opened under an id that is already in use."""
+
+
+class TooManyRequests(LoketError):
+    """Raised when a client or conversation went over its rate limit; retry after
+    `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class ChatFull(LoketError):
+    """Raised when the web chat keeps as many conversations as it may and none can make room."""

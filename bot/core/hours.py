@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 _DAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_SPEC = re.compile(r"^\s*(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
+_SPEC = re.compile(
+    r"\s*([a-z]{3})(?:-([a-z]{3}))?\s+([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})\s*"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class ServiceHours:
     @classmethod
     def parse(cls, spec: str, zone: str) -> ServiceHours:
         """'mon-sat 08:00-20:00' in e.g. 'Asia/Jakarta'; raises ValueError saying what is wrong."""
-        match = _SPEC.match(spec.lower())
+        match = _SPEC.fullmatch(spec.lower())
         if not match or match.group(1) not in DAYS or (match.group(2) or "mon") not in DAYS:
             raise ValueError(f"service hours must look like 'mon-sat 08:00-20:00', got {spec!r}")
         first = DAYS.index(match.group(1))

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.errors import BadMessage, MessageTooLong
+from bot.core.ids import matches
 
 MAX_TEXT_CHARS = 4096  # Telegram's own limit; no channel accepts more in one message
 MAX_PAYLOAD_CHARS = 256
-_CHAT_ID = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
-_CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_CHAT_ID = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
+_CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,9 @@ class ConversationKey:
     chat_id: str
 
     def __post_init__(self) -> None:
-        if not _CHANNEL.match(self.channel):
+        if not matches(_CHANNEL, self.channel):
             raise BadMessage(f"invalid channel name {self.channel!r}")
-        if not _CHAT_ID.match(self.chat_id):
+        if not matches(_CHAT_ID, self.chat_id):
             raise BadMessage("chat id must be 1-64 letters, digits or _.@+-")
 
     @property

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfoNotFoundError
 
+from bot.core.clients import Network, parse_networks
 from bot.core.errors import ConfigError
 from bot.core.hours import ServiceHours
 
@@ -49,6 +50,55 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "yes", "1"):
+        return True
+    if raw in ("off", "false", "no", "0"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(env.get(name, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def _frame_ancestors(env: Mapping[str, str]) -> str:
+    """Who may show the web chat in a frame: CSP source expressions, 'none' by default."""
+    raw = env.get("LOKET_WEBCHAT_FRAME_ANCESTORS", "").strip()
+    if not raw:
+        return "'none'"
+    sources = raw.split()
+    for source in sources:
+        parts = urlsplit(source)
+        if source not in ("'self'", "'none'") and (
+            parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/")
+        ):
+            raise ConfigError(
+                "LOKET_WEBCHAT_FRAME_ANCESTORS must be origins such as https://www.example.com "
+                f"(or 'self'), separated by spaces; got {source!r}"
+            )
+    return " ".join(s.rstrip("/") for s in sources)
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:
@@ -105,6 +155,17 @@ class Settings:
     whatsapp_verify_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    # Public edges (see docs/security.md)
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
+    health_token: str = ""  # Bearer token for /healthz details; "" = only from this machine
+    webchat: bool = True  # LOKET_WEBCHAT=off removes /chat altogether
+    webchat_per_minute: int = 20  # messages per conversation per minute
+    webchat_address_per_minute: int = 60  # messages from one client address per minute
+    webchat_new_per_hour: int = 20  # new conversations from one client address per hour
+    webchat_max_conversations: int = 10_000  # kept at once; the oldest idle ones make room
+    webchat_retention_days: int = 30  # a web-chat conversation idle this long is deleted
+    webchat_frame_ancestors: str = "'none'"  # CSP frame-ancestors of /chat
+    inbox_idle_minutes: int = 480  # an agent's session ends after this long without activity
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -158,4 +219,18 @@ class Settings:
             whatsapp_phone_number_id=env.get("LOKET_WHATSAPP_PHONE_NUMBER_ID", "").strip(),
             whatsapp_api_url=_url(env, "LOKET_WHATSAPP_API_URL")
             or "https://graph.facebook.com/v21.0",
+            trusted_proxies=_networks(env, "LOKET_TRUSTED_PROXIES"),
+            health_token=env.get("LOKET_HEALTH_TOKEN", "").strip(),
+            webchat=_switch(env, "LOKET_WEBCHAT", True),
+            webchat_per_minute=_count(env, "LOKET_WEBCHAT_PER_MINUTE", 20, 1, 10_000),
+            webchat_address_per_minute=_count(
+                env, "LOKET_WEBCHAT_ADDRESS_PER_MINUTE", 60, 1, 100_000
+            ),
+            webchat_new_per_hour=_count(env, "LOKET_WEBCHAT_NEW_PER_HOUR", 20, 1, 100_000),
+            webchat_max_conversations=_count(
+                env, "LOKET_WEBCHAT_MAX_CONVERSATIONS", 10_000, 1, 10_000_000
+            ),
+            webchat_retention_days=_count(env, "LOKET_WEBCHAT_RETENTION_DAYS", 30, 1, 3650),
+            webchat_frame_ancestors=_frame_ancestors(env),
+            inbox_idle_minutes=_count(env, "LOKET_INBOX_IDLE_MINUTES", 480, 1, 1440),
         )

@@ -1,14 +1,20 @@
-"""GET /healthz: the state of Redis, the Rasa model, the action server and the provider."""
+"""GET /healthz: the state of Redis, the Rasa model, the action server and the provider.
+
+Anyone gets the overall status (200 or 503, for load balancers); the parts with their
+addresses and errors only a caller with LOKET_HEALTH_TOKEN, or one on this machine.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bot.core.clients import is_loopback
 from bot.core.errors import BotUnavailable
 from bot.gateway.rasa_client import RasaClient
 from handoff.errors import StoreUnavailable
@@ -59,5 +65,14 @@ async def check(
     return {"status": "ok" if healthy else "degraded", **results}
 
 
-def response(report: dict[str, Any]) -> web.Response:
-    return web.json_response(report, status=200 if report["status"] == "ok" else 503)
+def may_see_details(authorization: str, token: str, client: str, forwarded: bool) -> bool:
+    """With `Authorization: Bearer <LOKET_HEALTH_TOKEN>`, or from this machine itself (not
+    through a proxy on it: a forwarded request may come from anywhere)."""
+    if token and authorization.startswith("Bearer "):
+        return hmac.compare_digest(authorization[7:].strip().encode(), token.encode())
+    return is_loopback(client) and not forwarded
+
+
+def response(report: dict[str, Any], *, details: bool) -> web.Response:
+    status = 200 if report["status"] == "ok" else 503
+    return web.json_response(report if details else {"status": report["status"]}, status=status)

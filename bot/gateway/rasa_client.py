@@ -86,6 +86,12 @@ class RasaClient:
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
+    def _unreachable(self, exc: BaseException) -> BotUnavailable:
+        # Errors may quote the request URL, and /status and tracker URLs carry the token;
+        # the message reaches /healthz details, logs and the agents' handoff detail.
+        text = repr(exc).replace(self._token, "***") if self._token else repr(exc)
+        return BotUnavailable(f"Rasa is unreachable: {text}")
+
     async def send(self, inbound: Inbound) -> Turn:
         body = {
             "sender": inbound.conversation.id,
@@ -102,7 +108,7 @@ class RasaClient:
                     raise BotUnavailable(f"Rasa answered {resp.status}: {detail}")
                 data = await resp.json()
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
+            raise self._unreachable(exc) from exc
         return turn_from_rasa(inbound.conversation, data)
 
     async def pause(self, conversation: ConversationKey) -> None:
@@ -121,7 +127,7 @@ class RasaClient:
                 if resp.status != 200:
                     raise BotUnavailable(f"Rasa answered {resp.status} to {event['event']}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
+            raise self._unreachable(exc) from exc
 
     async def status(self) -> dict[str, Any]:
         """Rasa's /status (model file, model id); raises BotUnavailable when it is down."""
@@ -136,4 +142,4 @@ class RasaClient:
                 data: dict[str, Any] = await resp.json()
                 return data
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
+            raise self._unreachable(exc) from exc

@@ -18,7 +18,7 @@ from channels.telegram.errors import send_failed
 
 log = logging.getLogger(__name__)
 
-_FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class TelegramSender:
@@ -58,7 +58,7 @@ class TelegramSender:
 
     async def fetch_media(self, ref: str) -> Media:
         """Download a customer's file by its file id (getFile, then the file URL)."""
-        if not _FILE_ID.match(ref):
+        if not _FILE_ID.fullmatch(ref):
             raise MediaUnavailable("not a Telegram file id")
         try:
             file = await self._bot.get_file(ref)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 PATH = "/channels/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # Telegram's updates are a few kB; anything near this is not one
-_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,7 +30,7 @@ def webhook_secret(token: str, configured: str) -> str:
     """The secret Telegram sends with every update: LOKET_TELEGRAM_SECRET, else derived from
     the bot token so that every replica computes the same one."""
     if configured:
-        if not _SECRET.match(configured):
+        if not _SECRET.fullmatch(configured):
             raise ConfigError(
                 "LOKET_TELEGRAM_SECRET must be 1-256 characters: letters, digits, _ or -"
             )

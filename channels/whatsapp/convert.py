@@ -139,7 +139,11 @@ def _inbound(raw: Mapping[str, Any], names: Mapping[str, str]) -> Inbound | None
     metadata: dict[str, Any] = {"type": kind}
     if sender in names:
         metadata["name"] = names[sender]
-    if isinstance(raw.get("timestamp"), str) and raw["timestamp"].isdigit():
+    if (
+        isinstance(raw.get("timestamp"), str)
+        and raw["timestamp"].isascii()
+        and raw["timestamp"].isdigit()
+    ):
         metadata["timestamp"] = int(raw["timestamp"])
     replied_to = _dict(raw.get("context")).get("id")
     if isinstance(replied_to, str):

@@ -21,8 +21,8 @@ from channels.whatsapp.errors import ApiError, send_failed
 log = logging.getLogger(__name__)
 
 MEDIA_MAX = 100 * 1024 * 1024  # WhatsApp's largest attachment (documents)
-_MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
+_MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -43,7 +43,7 @@ def digest_matches(expected: str, content: bytes) -> bool:
     """Whether `content` has the SHA-256 Meta reported, hex or base64 encoded (its webhooks use
     base64, the media endpoint hex); a hash in neither form is not checked."""
     digest = hashlib.sha256(content).digest()
-    if _HEX_DIGEST.match(expected):
+    if _HEX_DIGEST.fullmatch(expected):
         return expected.lower() == digest.hex()
     if len(expected) == 44 and expected.endswith("="):
         return expected in (
@@ -131,7 +131,7 @@ class WhatsAppSender:
     async def fetch_media(self, ref: str) -> Media:
         """A customer's attachment: look the media id up, then download it (both with the
         token). The download URL is valid for a few minutes, so it is never stored."""
-        if not _MEDIA_ID.match(ref):
+        if not _MEDIA_ID.fullmatch(ref):
             raise MediaUnavailable(f"not a WhatsApp media id: {ref!r}")
         try:
             session = self._open()

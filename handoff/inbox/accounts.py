@@ -16,7 +16,7 @@ from handoff import keys
 from handoff.inbox.errors import AgentExists, Invalid, NotFound
 from handoff.store import Store, now_ms
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 
@@ -54,7 +54,7 @@ class Agent:
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise Invalid(
             "an agent name is 1-32 letters, digits or _.- (starting with a letter or digit)"
         )
@@ -99,7 +99,7 @@ class Accounts:
         return Agent(name, role, created)
 
     async def get(self, name: str) -> Agent | None:
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             return None
         async with self._store.guard():
             role, created = await self._store.redis.hmget(keys.agent(name), ["role", "created_at"])
@@ -122,7 +122,7 @@ class Accounts:
     async def verify(self, name: str, password: str) -> Agent | None:
         """The agent if the password is theirs; None otherwise (unknown names take as long)."""
         stored = ""
-        if NAME.match(name) and len(password) <= MAX_PASSWORD:
+        if NAME.fullmatch(name) and len(password) <= MAX_PASSWORD:
             async with self._store.guard():
                 stored = await self._store.redis.hget(keys.agent(name), "password") or ""
         known = bool(stored)

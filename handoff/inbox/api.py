@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.core.errors import BadMessage, MessageTooLong
 from bot.core.messages import ConversationKey
 from bot.core.reasons import labels as reason_labels
-from handoff.inbox.auth import Caller, authenticate
+from handoff.inbox.auth import Caller, authenticate, still_signed_in
 from handoff.inbox.canned import snippet_from_body
 from handoff.inbox.errors import (
     Conflict,
@@ -185,7 +185,9 @@ async def agents(request: web.Request, caller: Caller) -> web.StreamResponse:
 
 
 async def events(request: web.Request, caller: Caller) -> web.StreamResponse:
-    return await request.app[PARTS].live.serve(request, caller.agent)
+    return await request.app[PARTS].live.serve(
+        request, caller.agent, lambda: still_signed_in(request, caller)
+    )
 
 
 # Media types a browser may show inline; anything else is offered as a download.

@@ -14,6 +14,10 @@ from handoff.inbox.sessions import Session
 COOKIE = "loket_session"
 LOGIN_COOKIE = "loket_login"  # the login form's CSRF token (double submit)
 CSRF_HEADER = "X-CSRF-Token"
+# Sent by the page on requests it makes by itself (refreshes after a live event): they do not
+# keep an idle session alive. The live event stream never does either.
+BACKGROUND_HEADER = "X-Loket-Background"
+EVENTS_PATH = "/inbox/api/events"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -21,7 +25,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class Caller:
     agent: Agent
     session: Session | None = None  # None when the request carried an API token
-    token: str = ""  # the session cookie's token
+    token: str = ""  # the session cookie's token, or the API token
 
 
 def is_https(request: web.Request) -> bool:
@@ -44,11 +48,16 @@ def same_origin(request: web.Request) -> bool:
     return host == request.host
 
 
+def is_background(request: web.Request) -> bool:
+    """A request the page made by itself, not the agent: it is no sign of activity."""
+    return request.headers.get(BACKGROUND_HEADER) == "1" or request.path == EVENTS_PATH
+
+
 async def session_caller(request: web.Request) -> Caller | None:
     """The signed-in agent of the session cookie, or None (no CSRF check: for pages)."""
     parts = request.app[PARTS]
     token = request.cookies.get(COOKIE, "")
-    session = await parts.sessions.get(token)
+    session = await parts.sessions.get(token, touch=not is_background(request))
     if session is None:
         return None
     agent = await parts.accounts.get(session.agent)
@@ -68,7 +77,7 @@ async def authenticate(request: web.Request) -> Caller:
         agent = await request.app[PARTS].accounts.by_token(token.strip())
         if agent is None:
             raise NotSignedIn("this API token is not valid")
-        return Caller(agent)
+        return Caller(agent, token=token.strip())
     caller = await session_caller(request)
     if caller is None or caller.session is None:
         raise NotSignedIn("sign in first")
@@ -77,3 +86,16 @@ async def authenticate(request: web.Request) -> Caller:
     ):
         raise Forbidden(f"missing or wrong {CSRF_HEADER} header")
     return caller
+
+
+async def still_signed_in(request: web.Request, caller: Caller) -> bool:
+    """Whether the caller's session or API token still stands for the same account (a long
+    request, the live event stream, asks again now and then): logout, a password change, a
+    new token or removing the account end it. Never counts as activity."""
+    parts = request.app[PARTS]
+    if caller.session is None:
+        agent = await parts.accounts.by_token(caller.token)
+    else:
+        session = await parts.sessions.get(caller.token, touch=False)
+        agent = await parts.accounts.get(session.agent) if session is not None else None
+    return agent == caller.agent

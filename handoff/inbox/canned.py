@@ -16,7 +16,7 @@ from handoff import keys
 from handoff.inbox.errors import Invalid, NotFound
 from handoff.store import Store
 
-KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 LANGUAGES = ("id", "en")
 MAX_TITLE = 80
 
@@ -68,7 +68,7 @@ DEFAULTS = (
 
 def snippet_from_body(key: str, body: object) -> Snippet:
     """Validate an admin's PUT body {"title": ..., "id": ..., "en": ...}."""
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise Invalid("a canned reply key is 1-40 lowercase letters, digits, _ or -")
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object with title, id and/or en")

@@ -6,13 +6,13 @@ Who may do what is decided in `rules.py`.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.core.channel import Media
 from bot.core.channel import MediaUnavailable as ChannelMediaUnavailable
+from bot.core.ids import is_stream_id
 from bot.core.messages import ConversationKey, clean_text
 from bot.core.window import reply_window
 from handoff import events, keys
@@ -32,7 +32,6 @@ from handoff.transcript import Entry, Role, Transcript
 RESOLUTIONS = ("solved", "no-reply", "duplicate", "spam", "other")
 MAX_RESOLUTION_TEXT = 200
 UNREAD_SCAN = 200  # transcript lines looked at per conversation for its unread count
-ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 class HandBack(Protocol):
@@ -61,6 +60,9 @@ class InboxServices:
     hand_back: HandBack  # the router's: Rasa resumes
     reply_window: Callable[[str], float | None]  # channel -> seconds, or None (no window)
     fetch_media: Callable[[str, str], Awaitable[Media]]  # (channel, ref) -> the attachment
+    # (peer, X-Forwarded-For) -> the client's address, through trusted proxies only
+    address_of: Callable[[str | None, str | None], str] = lambda peer, _: peer or ""
+    session_idle_s: int = 8 * 3600  # LOKET_INBOX_IDLE_MINUTES
 
 
 def _card(h: Handoff, unread: int) -> dict[str, Any]:
@@ -198,7 +200,7 @@ class Desk:
             raise MediaUnavailable(f"the attachment is not available any more: {exc}") from exc
 
     async def _entry(self, key: ConversationKey, entry_id: str) -> Entry:
-        if not ENTRY_ID.match(entry_id):
+        if not is_stream_id(entry_id):
             raise NotFound(f"there is no message {entry_id} in {key.id}")
         for entry in await self._s.transcript.read(key):
             if entry.id == entry_id:

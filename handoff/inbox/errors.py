@@ -40,13 +40,16 @@ class AgentExists(Conflict):
 
 
 class TooManyAttempts(InboxError):
-    """Raised when a name or an address failed to log in too often; retry after `retry_after` s."""
+    """Raised when an account must wait before its next login attempt, or an address tried
+    too often; retry after `retry_after` s."""
 
     def __init__(self, retry_after: int) -> None:
-        minutes = max(1, (retry_after + 59) // 60)
-        super().__init__(
-            f"Too many failed logins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
-        )
+        if retry_after < 60:
+            wait = f"{retry_after} second{'s' if retry_after != 1 else ''}"
+        else:
+            minutes = (retry_after + 59) // 60
+            wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
+        super().__init__(f"Too many failed logins. Try again in {wait}.")
         self.retry_after = retry_after
 
 

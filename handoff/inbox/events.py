@@ -1,7 +1,9 @@
 """Live updates for open inboxes: Server-Sent Events read from the inbox's Redis event stream.
 
 Each connected page gets every event after the one it saw last (`Last-Event-ID`, which is the
-stream id, so a reconnect resumes without a gap). Events carry ids and states, never customer
+stream id, so a reconnect resumes without a gap). Every `recheck_s` the stream asks whether
+its caller is still signed in; after a logout, a password change or the account's removal it
+sends a `signed-out` event and ends. Events carry ids and states, never customer
 text: the page fetches what changed through the authorised API. While an agent who works the
 queue is connected, their presence is kept fresh, so the bot can tell customers someone is on.
 """
@@ -11,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from bot.core.ids import is_stream_id
 from handoff import keys
 from handoff.inbox.accounts import Agent
 from handoff.presence import Presence
@@ -27,7 +30,8 @@ BLOCK_MS = 2500  # one XREAD wait; below the Redis client's 5 s socket timeout
 HEARTBEAT_MS = 30_000  # presence refresh (it expires after 90 s)
 BATCH = 100
 RETRY_MS = 3000  # how soon the browser reconnects after a drop
-STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+RECHECK_S = 15.0  # how often an open stream checks that its caller is still signed in
+SIGNED_OUT = b"event: signed-out\ndata: {}\n\n"
 
 
 def frame(entry_id: str, fields: dict[str, str]) -> bytes:
@@ -44,9 +48,10 @@ def frame(entry_id: str, fields: dict[str, str]) -> bytes:
 class LiveEvents:
     """Serves the event stream; owns the open streams and ends them when the app shuts down."""
 
-    def __init__(self, store: Store, presence: Presence) -> None:
+    def __init__(self, store: Store, presence: Presence, recheck_s: float = RECHECK_S) -> None:
         self._store = store
         self._presence = presence
+        self.recheck_s = recheck_s
         self._streams: set[asyncio.Task[Any]] = set()
         self._closing = False
 
@@ -55,7 +60,7 @@ class LiveEvents:
         return len(self._streams)
 
     async def _start(self, last_event_id: str) -> str:
-        if STREAM_ID.match(last_event_id):
+        if is_stream_id(last_event_id):
             return last_event_id
         async with self._store.guard():
             newest = await self._store.redis.xrevrange(keys.inbox_events(), count=1)
@@ -68,16 +73,20 @@ class LiveEvents:
             )
         return [(str(i), f) for _, rows in found or () for i, f in rows]
 
-    async def serve(self, request: web.Request, agent: Agent) -> web.StreamResponse:
+    async def serve(
+        self, request: web.Request, agent: Agent, still_allowed: Callable[[], Awaitable[bool]]
+    ) -> web.StreamResponse:
         task = asyncio.current_task()
         assert task is not None
         self._streams.add(task)
         try:
-            return await self._serve(request, agent)
+            return await self._serve(request, agent, still_allowed)
         finally:
             self._streams.discard(task)
 
-    async def _serve(self, request: web.Request, agent: Agent) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, agent: Agent, still_allowed: Callable[[], Awaitable[bool]]
+    ) -> web.StreamResponse:
         resume = request.headers.get("Last-Event-ID") or request.query.get("after", "")
         after = await self._start(resume)
         response = web.StreamResponse(
@@ -89,9 +98,16 @@ class LiveEvents:
         )
         await response.prepare(request)
         beat = 0
+        checked = asyncio.get_running_loop().time()
         try:
             await response.write(f"retry: {RETRY_MS}\n: connected\n\n".encode())
             while not self._closing:
+                if asyncio.get_running_loop().time() - checked >= self.recheck_s:
+                    checked = asyncio.get_running_loop().time()
+                    if not await still_allowed():
+                        log.info("%s: event stream ended: no longer signed in", agent.name)
+                        await response.write(SIGNED_OUT)
+                        break
                 if agent.works_queue and now_ms() - beat >= HEARTBEAT_MS:
                     beat = now_ms()
                     await self._presence.heartbeat(agent.name, beat)

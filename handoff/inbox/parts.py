@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -24,6 +25,7 @@ class Parts:
     presence: Presence
     desk: Desk
     live: LiveEvents
+    address_of: Callable[[str | None, str | None], str]  # the client, via trusted proxies
 
     @classmethod
     def build(cls, services: InboxServices) -> Parts:
@@ -32,12 +34,13 @@ class Parts:
         presence = Presence(store)
         return cls(
             accounts=accounts,
-            sessions=Sessions(store),
+            sessions=Sessions(store, services.session_idle_s),
             limiter=LoginLimiter(store),
             canned=Canned(store),
             presence=presence,
             desk=Desk(services, accounts, presence),
             live=LiveEvents(store, presence),
+            address_of=services.address_of,
         )
 
 

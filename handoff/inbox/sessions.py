@@ -1,8 +1,10 @@
 """Server-side browser sessions: a random cookie token, its digest as the Redis key, a CSRF token.
 
 The cookie holds 256 random bits; Redis holds only their sha256, so a copy of the database
-opens no session. A session ends after `IDLE_S` without a request, after `MAX_AGE_MS` in any
-case, on logout, and when the agent's password changes or the account is removed.
+opens no session. A session ends after `idle_s` without the agent doing anything (the page's
+own background requests — live events, refreshes they trigger — do not count), after
+`MAX_AGE_MS` in any case, on logout, and when the agent's password changes or the account is
+removed.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, idle_s: int = IDLE_S) -> None:
         self._store = store
+        self.idle_s = idle_s
 
     async def open(self, agent: str) -> tuple[str, Session]:
         """Start a session; returns the cookie token (never stored) and the session."""
@@ -45,21 +48,23 @@ class Sessions:
                 keys.inbox_session(digest),
                 mapping={"agent": agent, "csrf": session.csrf, "created_at": session.created_at},
             )
-            pipe.expire(keys.inbox_session(digest), IDLE_S)
+            pipe.expire(keys.inbox_session(digest), self.idle_s)
             pipe.sadd(keys.agent_sessions(agent), digest)
             await pipe.execute()
         return token, session
 
-    async def get(self, token: str | None) -> Session | None:
-        """The live session of a cookie token, its idle timer restarted; None when there is none."""
+    async def get(self, token: str | None, *, touch: bool = True) -> Session | None:
+        """The live session of a cookie token; None when there is none. `touch` (the agent
+        did something) restarts its idle timer; the page's background requests do not."""
         if not token or len(token) != _TOKEN_CHARS:
             return None
         key = keys.inbox_session(token_digest(token))
         async with self._store.guard():
             pipe = self._store.redis.pipeline(transaction=False)
             pipe.hgetall(key)
-            pipe.expire(key, IDLE_S)
-            found, _ = await pipe.execute()
+            if touch:
+                pipe.expire(key, self.idle_s)
+            found = (await pipe.execute())[0]
         if not found or not found.get("agent"):
             return None
         session = Session(found["agent"], found.get("csrf", ""), int(found.get("created_at", 0)))

@@ -100,9 +100,10 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _fresh_login_form(
             request, "The login form expired. Please try again.", name, status=403
         )
-    address = request.remote or ""
+    address = parts.address_of(request.remote, request.headers.get("X-Forwarded-For"))
     try:
-        await parts.limiter.check(name, address)
+        # Reserved before the (slow) password check: concurrent guesses cannot all slip in.
+        reservation = await parts.limiter.reserve(name, address)
     except TooManyAttempts as exc:
         log.warning("login for %r refused: too many failures", name[:32])
         response = _fresh_login_form(request, str(exc), name, status=429)
@@ -110,10 +111,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return response
     agent = await parts.accounts.verify(name, password)
     if agent is None:
-        await parts.limiter.failed(name, address)
         log.info("failed login for %r", name[:32])
         return _fresh_login_form(request, "Wrong name or password.", name, status=401)
-    await parts.limiter.succeeded(name)
+    await parts.limiter.succeeded(reservation)
     token, _ = await parts.sessions.open(agent.name)
     log.info("%s signed in", agent.name)
     response = web.HTTPSeeOther("/inbox")

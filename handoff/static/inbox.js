@@ -33,9 +33,12 @@ function toast(text, isError) {
   toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
-async function api(method, path, body) {
+// `background`: the page asks by itself (after a live event), not the agent; such requests do
+// not keep an idle session alive.
+async function api(method, path, body, background) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = state.csrf;
+  if (background) headers["X-Loket-Background"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let resp;
   try {
@@ -116,8 +119,10 @@ function showUnread() {
   document.title = (total ? "(" + total + ") " : "") + "Loket inbox";
 }
 
-async function refreshLists() {
-  const [queue, mine] = await Promise.all([api("GET", "queue"), api("GET", "mine")]);
+async function refreshLists(background) {
+  const [queue, mine] = await Promise.all([
+    api("GET", "queue", undefined, background), api("GET", "mine", undefined, background),
+  ]);
   state.unread.clear();
   if (queue.ok) {
     state.clockOffset = queue.data.now - Date.now();
@@ -267,7 +272,7 @@ async function openConversation(id, opts) {
     $("reply-text").value = "";
     $("note-text").value = "";
   }
-  const r = await api("GET", conv(id));
+  const r = await api("GET", conv(id), undefined, opts && opts.background);
   if (!r.ok) {
     toast(r.data.error || "Cannot open the conversation", true);
     return;
@@ -357,8 +362,8 @@ async function loadCanned() {
   $("canned").replaceChildren(...options);
 }
 
-async function loadAgents() {
-  const r = await api("GET", "agents");
+async function loadAgents(background) {
+  const r = await api("GET", "agents", undefined, background);
   if (r.ok) state.agents = r.data.agents;
 }
 
@@ -371,11 +376,11 @@ function onEvent(ev) {
   let event;
   try { event = JSON.parse(ev.data); } catch (e) { return; }
   if (event.conversation && event.conversation === state.current) {
-    openConversation(state.current, { keepScroll: true });
+    openConversation(state.current, { keepScroll: true, background: true });
   }
-  if (event.type === "claim" || event.type === "transfer") loadAgents();
+  if (event.type === "claim" || event.type === "transfer") loadAgents(true);
   clearTimeout(listsTimer);
-  listsTimer = soon(refreshLists, 150);
+  listsTimer = soon(() => refreshLists(true), 150);
 }
 
 function connectLive() {
@@ -383,6 +388,11 @@ function connectLive() {
   const source = new EventSource("/inbox/api/events");
   source.onopen = () => { live.textContent = "live"; live.className = "live on"; };
   source.onmessage = onEvent;
+  // The session ended (logout elsewhere, password changed, account removed).
+  source.addEventListener("signed-out", () => {
+    source.close();
+    location.href = "/inbox/login";
+  });
   source.onerror = () => {
     live.textContent = "reconnecting…";
     live.className = "live off";
@@ -390,7 +400,7 @@ function connectLive() {
     // are fetched again once it is back, in case the session ended meanwhile.
     if (source.readyState === EventSource.CLOSED) soon(connectLive, 3000);
   };
-  source.addEventListener("open", () => refreshLists());
+  source.addEventListener("open", () => refreshLists(true));
 }
 
 async function start() {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -12,7 +13,7 @@ from handoff.inbox import Accounts, AgentRole
 from handoff.inbox.errors import AgentExists, Invalid, NotFound, TooManyAttempts
 from handoff.inbox.ratelimit import LoginLimiter
 from handoff.inbox.sessions import Sessions
-from handoff.store import Store
+from handoff.store import Store, now_ms
 from tests.support.inbox import PASSWORD, add_agent
 
 
@@ -81,31 +82,44 @@ async def test_session_token_is_not_the_redis_key(store: Store) -> None:
     assert await Sessions(store).get(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
 
 
-async def test_limiter_blocks_a_name_after_five_failures_and_an_address_after_twenty(
+async def test_an_account_slows_down_after_three_failures_and_an_address_stops_at_twenty(
     store: Store,
 ) -> None:
     limiter = LoginLimiter(store)
-    for _ in range(5):
-        await limiter.check("ana", "10.0.0.1")
-        await limiter.failed("ana", "10.0.0.1")
+    for _ in range(3):
+        await limiter.reserve("ana", "10.0.0.1")  # each counted as failed until proven right
     with pytest.raises(TooManyAttempts) as caught:
-        await limiter.check("ANA", "10.0.0.2")
+        await limiter.reserve("ANA", "10.0.0.2")
+    assert caught.value.retry_after == 1  # then 2, 4, 8 … seconds: a delay, not a lockout
+    await limiter.reserve("budi", "10.0.0.1")  # other names from that address still may try
+    for i in range(16):
+        await limiter.reserve(f"name{i}", "10.0.0.1")
+    with pytest.raises(TooManyAttempts) as caught:
+        await limiter.reserve("siti", "10.0.0.1")
     assert 0 < caught.value.retry_after <= 15 * 60
-    await limiter.check("budi", "10.0.0.1")  # other names from that address still may try
-    for i in range(15):
-        await limiter.failed(f"name{i}", "10.0.0.1")
-    with pytest.raises(TooManyAttempts):
-        await limiter.check("budi", "10.0.0.1")
-    await limiter.check("budi", "10.0.0.3")
+    await limiter.reserve("siti", "10.0.0.3")
 
 
-async def test_success_clears_the_names_counter(store: Store) -> None:
-    limiter = LoginLimiter(store)
-    for _ in range(4):
-        await limiter.failed("ana", "10.0.0.1")
-    await limiter.succeeded("ana")
-    await limiter.failed("ana", "10.0.0.1")
-    await limiter.check("ana", "10.0.0.1")
+async def test_the_delay_doubles_up_to_its_longest_and_then_lets_the_owner_in(
+    store: Store,
+) -> None:
+    limiter = LoginLimiter(store, free=1, base_delay_s=0.05, max_delay_s=0.2)
+    waits = []
+    for _ in range(5):
+        while True:
+            try:
+                await limiter.reserve("ana", "10.0.0.1")
+                break
+            except TooManyAttempts:
+                await asyncio.sleep(0.02)
+        next_at = await store.redis.hget(keys.login_failures("name", "ana"), "next_at")
+        waits.append(int(float(next_at or 0)) - now_ms())
+    assert waits[0] <= 60 and 150 <= waits[-1] <= 200  # 50 ms, 100, 200, 200, 200
+    await asyncio.sleep(0.25)
+    reservation = await limiter.reserve("ana", "10.0.0.1")  # the owner, after the delay
+    await limiter.succeeded(reservation)
+    assert not await store.redis.exists(keys.login_failures("name", "ana"))
+    assert await store.redis.get(keys.login_failures("ip", "10.0.0.1")) == "5"
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, redis_url: str, *argv: str, stdin: str = "") -> int:

@@ -12,6 +12,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from handoff.handoffs import Handoffs
+from handoff.inbox import Accounts
+from handoff.inbox.parts import PARTS
 from handoff.presence import Presence
 from handoff.store import Store, now_ms
 from tests.support.inbox import Browser, add_agent, conv_path, make_app, make_services, open_handoff
@@ -129,3 +131,103 @@ async def test_shutdown_ends_open_streams_at_once(store: Store) -> None:
         resp.release()
     finally:
         await browser.close()
+
+
+async def ends_signed_out(resp: aiohttp.ClientResponse, timeout: float = 10) -> bool:
+    """Reads the stream to its end; True when its last event was `signed-out`."""
+
+    async def read() -> bool:
+        last = ""
+        while line := (await resp.content.readline()).decode():
+            if line.startswith("event: "):
+                last = line[7:].strip()
+        return last == "signed-out"
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+@pytest.mark.parametrize("how", ["logout", "password", "removed", "new token"])
+async def test_the_stream_ends_when_its_session_or_token_does(
+    store: Store, server: TestServer, ana: Browser, how: str
+) -> None:
+    server.app[PARTS].live.recheck_s = 0.2
+    accounts = Accounts(store)
+    token = await accounts.issue_token("ana")
+    bearer = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
+    try:
+        async with (
+            ana.http.get(ana.url("/inbox/api/events")) as by_cookie,
+            bearer.get(ana.url("/inbox/api/events")) as by_token,
+        ):
+            assert by_cookie.status == by_token.status == 200
+            await asyncio.sleep(0.5)  # both streams checked and still on
+            if how == "logout":
+                async with ana.http.post(
+                    ana.url("/inbox/logout"), data={"csrf": ana.csrf}, allow_redirects=False
+                ):
+                    pass
+            elif how == "password":
+                await accounts.set_password("ana", "a new password!")
+            elif how == "removed":
+                await accounts.remove("ana")
+            else:
+                await accounts.issue_token("ana")
+            ended = {"logout": [by_cookie], "password": [by_cookie], "new token": [by_token],
+                     "removed": [by_cookie, by_token]}[how]  # fmt: skip
+            for resp in ended:
+                assert await ends_signed_out(resp)
+    finally:
+        await bearer.close()
+
+
+async def test_the_live_stream_does_not_keep_an_idle_session_alive(store: Store) -> None:
+    await add_agent(store, "ana")
+    server = TestServer(make_app(make_services(store, idle_s=2)))
+    await server.start_server()
+    server.app[PARTS].live.recheck_s = 0.2
+    browser = Browser(server)
+    try:
+        await browser.login("ana")
+        async with browser.http.get(browser.url("/inbox/api/events")) as resp:
+            for _ in range(3):  # what the page does by itself after live events
+                await asyncio.sleep(0.5)
+                async with browser.http.get(
+                    browser.url("/inbox/api/queue"), headers={"X-Loket-Background": "1"}
+                ) as queue:
+                    assert queue.status == 200
+            assert await ends_signed_out(resp, timeout=5)  # idle for 2 s: signed out
+        assert (await browser.call("GET", "queue"))[0] == 401
+    finally:
+        await browser.close()
+        await server.close()
+
+
+async def test_what_the_agent_does_keeps_the_session_alive(store: Store) -> None:
+    await add_agent(store, "ana")
+    server = TestServer(make_app(make_services(store, idle_s=2)))
+    await server.start_server()
+    browser = Browser(server)
+    try:
+        await browser.login("ana")
+        for _ in range(4):
+            await asyncio.sleep(0.8)
+            assert (await browser.call("GET", "queue"))[0] == 200  # the agent clicked
+    finally:
+        await browser.close()
+        await server.close()
+
+
+@pytest.mark.parametrize("cursor", ["99999999999999999999-0", "1-1\n", "١-١"])
+async def test_a_malformed_last_event_id_starts_from_now(
+    store: Store, ana: Browser, cursor: str
+) -> None:
+    async with (
+        ana.http.get(
+            ana.url("/inbox/api/events"), headers={"Last-Event-ID": cursor.replace("\n", "")}
+        ) as resp,
+        ana.http.get(ana.url("/inbox/api/events"), params={"after": cursor}) as by_query,
+    ):
+        assert resp.status == by_query.status == 200
+        await open_handoff(store, "after-bad-cursor")
+        assert (await next_event(resp))["conversation"] == "webchat:after-bad-cursor"
+        assert (await next_event(by_query))["conversation"] == "webchat:after-bad-cursor"

@@ -28,6 +28,7 @@ from handoff import Entry, Role, Transcript, keys
 from handoff.conversations import Conversations
 from handoff.store import Store
 from tests.support import telegram_api as tg
+from tests.support.chat import SECRET_HEADER, open_chat
 from tests.support.waiting import eventually
 
 SECRET = "provider-secret-for-tests"
@@ -144,9 +145,12 @@ async def test_web_chat_shows_the_token_in_its_history_in_english(
     gateway: TestClient, store: Store
 ) -> None:
     key = ConversationKey("webchat", "buyer-1")
+    secret = await open_chat(gateway, "buyer-1")
     await customer_wrote(store, key, language="en")
     assert await call(gateway, settled(key.id, amount=100_000)) == (200, {"delivered": True})
-    resp = await gateway.get("/chat/api/messages", params={"chat_id": "buyer-1"})
+    resp = await gateway.get(
+        "/chat/api/messages", params={"chat_id": "buyer-1"}, headers={SECRET_HEADER: secret}
+    )
     messages = (await resp.json())["messages"]
     assert [m["role"] for m in messages] == ["customer", "bot"]
     assert messages[1]["text"] == (

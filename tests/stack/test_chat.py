@@ -20,16 +20,41 @@ from bot.ops.processes import free_port
 from handoff import Transcript
 from handoff.store import Store
 from tests.support.builders import make_key
+from tests.support.chat import SECRET_HEADER, open_chat
+
+
+SECRETS: dict[tuple[int, str], str] = {}  # (client, chat id) -> the conversation's secret
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secrets() -> None:
+    SECRETS.clear()  # Redis is emptied before each test
+
+
+async def _secret(client: TestClient, chat_id: str) -> str:
+    """The secret of `chat_id` on this client's app (opened on first use, as the page does)."""
+    key = (id(client), chat_id)
+    if key not in SECRETS:
+        SECRETS[key] = await open_chat(client, chat_id)
+    return SECRETS[key]
 
 
 async def say(client: TestClient, text: str, chat_id: str = "c1") -> list[str]:
-    resp = await client.post("/chat/api/messages", json={"chat_id": chat_id, "text": text})
+    resp = await client.post(
+        "/chat/api/messages",
+        json={"chat_id": chat_id, "text": text},
+        headers={SECRET_HEADER: await _secret(client, chat_id)},
+    )
     assert resp.status == 200, await resp.text()
     return [r["text"] for r in (await resp.json())["replies"]]
 
 
 async def history(client: TestClient, chat_id: str = "c1") -> list[dict[str, Any]]:
-    resp = await client.get("/chat/api/messages", params={"chat_id": chat_id})
+    resp = await client.get(
+        "/chat/api/messages",
+        params={"chat_id": chat_id},
+        headers={SECRET_HEADER: await _secret(client, chat_id)},
+    )
     assert resp.status == 200
     messages: list[dict[str, Any]] = (await resp.json())["messages"]
     return messages
@@ -75,7 +100,9 @@ async def test_health_reports_every_part(client: TestClient) -> None:
 async def test_chat_page_is_served(client: TestClient) -> None:
     resp = await client.get("/chat")
     assert resp.status == 200
-    assert "textContent" in await resp.text()  # customer text is never inserted as HTML
+    assert 'src="/chat/static/chat.js"' in await resp.text()
+    script = await client.get("/chat/static/chat.js")
+    assert "textContent" in await script.text()  # customer text is never inserted as HTML
 
 
 @pytest.mark.parametrize(
@@ -87,7 +114,7 @@ async def test_chat_page_is_served(client: TestClient) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00garbage\xff\xfe", 400),
         (b"{", 400),
         (b'{"chat_id": "../../etc", "text": "halo"}', 400),
-        (os.urandom(300_000), 400),
+        (os.urandom(300_000), 413),
     ],
     ids=["empty", "whitespace", "100kB", "binary", "truncated-json", "bad-chat-id", "random-300kB"],
 )
@@ -95,7 +122,11 @@ async def test_bad_input_gets_a_clear_4xx_and_leaves_no_trace(
     client: TestClient, body: bytes, status: int
 ) -> None:
     await say(client, "halo")
-    resp = await client.post("/chat/api/messages", data=io.BytesIO(body))
+    resp = await client.post(
+        "/chat/api/messages",
+        data=io.BytesIO(body),
+        headers={SECRET_HEADER: await _secret(client, "c1")},
+    )
     assert resp.status == status
     assert (await resp.json())["error"]
     assert len(await history(client)) == 2  # only the greeting and its reply
@@ -131,8 +162,13 @@ async def test_off_topic_is_not_mistaken_for_a_request(
     assert entries[-1].intent in ("out_of_scope", "nlu_fallback")
 
 
-async def test_bad_cursor_is_a_400(client: TestClient) -> None:
-    resp = await client.get("/chat/api/messages", params={"chat_id": "c1", "after": "x"})
+@pytest.mark.parametrize("after", ["x", "1-1\n", "١٢-٣", "99999999999999999999-0", "1-2-3"])
+async def test_bad_cursor_is_a_400(client: TestClient, after: str) -> None:
+    resp = await client.get(
+        "/chat/api/messages",
+        params={"chat_id": "c1", "after": after},
+        headers={SECRET_HEADER: await _secret(client, "c1")},
+    )
     assert resp.status == 400
 
 
@@ -142,7 +178,11 @@ async def test_redis_lost_while_running_gives_503_then_recovers(
     await say(client, "halo")
     redis_server.stop()
     try:
-        resp = await client.post("/chat/api/messages", json={"chat_id": "c1", "text": "halo"})
+        resp = await client.post(
+            "/chat/api/messages",
+            json={"chat_id": "c1", "text": "halo"},
+            headers={SECRET_HEADER: await _secret(client, "c1")},
+        )
         assert resp.status == 503
         assert "unavailable" in (await resp.json())["error"]
         assert (await client.get("/healthz")).status == 503
@@ -161,6 +201,7 @@ async def test_transcript_kept_across_an_app_and_redis_restart(
     redis_server.stop()
     redis_server.start()
     async with TestClient(TestServer(create_app(settings))) as second:
+        SECRETS[(id(second), "restart")] = SECRETS[(id(first), "restart")]
         lines = await history(second, chat_id="restart")
         assert [m["role"] for m in lines] == ["customer", "bot"]
         await say(second, "makasih", chat_id="restart")

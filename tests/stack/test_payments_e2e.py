@@ -9,25 +9,17 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.core.settings import Settings
-from tests.support.chat import BUDI
+from tests.support.chat import BUDI, Customer
 from tests.support.waiting import eventually
-
-
-async def say(client: TestClient, chat_id: str, text: str = "", payload: str = "") -> list[str]:
-    body = {"chat_id": chat_id, **({"payload": payload} if payload else {"text": text})}
-    resp = await client.post("/chat/api/messages", json=body)
-    assert resp.status == 200, await resp.text()
-    return [r["text"] for r in (await resp.json())["replies"]]
 
 
 async def test_a_token_bought_in_the_chat_arrives_when_paid(settings: Settings) -> None:
     """The stack's sandbox calls this gateway back: its port is `settings.port`."""
     async with TestClient(TestServer(create_app(settings), port=settings.port)) as client:
         chat = "e2e-buyer"
-        said = [*await say(client, chat, "mau beli token listrik")]
-        said += await say(client, chat, BUDI)
-        said += await say(client, chat, "50rb")
-        said += await say(client, chat, payload="/affirm")
+        customer = Customer(client, chat)
+        said = [await customer.say(text) for text in ("mau beli token listrik", BUDI, "50rb")]
+        said.append(await customer.press("Ya, lanjutkan"))
         refs = re.findall(r"TRX[0-9A-Z]{8}", " ".join(said))
         assert refs, said
         async with aiohttp.ClientSession() as session:
@@ -37,7 +29,6 @@ async def test_a_token_bought_in_the_chat_arrives_when_paid(settings: Settings) 
         assert paid["reference"] == f"webchat:{chat}"
 
         async def told() -> bool:
-            resp = await client.get("/chat/api/messages", params={"chat_id": chat})
-            return any(paid["token"] in m["text"] for m in (await resp.json())["messages"])
+            return any(paid["token"] in m["text"] for m in await customer.history())
 
         await eventually(told, timeout=20)

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import errors_middleware
 from bot.core.channel import Media, MediaUnavailable
+from bot.core.clients import parse_networks, resolver
 from bot.core.messages import ConversationKey, IntentScore
 from handoff import Entry, Role, Transcript
 from handoff.conversations import Conversations
@@ -67,6 +68,8 @@ def make_services(
     *,
     reply_window: dict[str, float] | None = None,
     media: dict[str, Media] | None = None,
+    trusted_proxies: str = "",
+    idle_s: int = 8 * 3600,
 ) -> InboxServices:
     handoffs = Handoffs(store)
     windows = reply_window or {}
@@ -81,6 +84,7 @@ def make_services(
         store=store, conversations=Conversations(store), handoffs=handoffs,
         transcript=Transcript(store), outbox=Outbox(store),
         hand_back=handoffs.hand_back, reply_window=windows.get, fetch_media=fetch_media,
+        address_of=resolver(parse_networks(trusted_proxies)), session_idle_s=idle_s,
     )  # fmt: skip
 
 
@@ -101,13 +105,16 @@ class Browser:
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
 
-    async def login(self, name: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
+    async def login(
+        self, name: str, password: str = PASSWORD, *, forwarded_for: str = ""
+    ) -> aiohttp.ClientResponse:
         async with self.http.get(self.url("/inbox/login")) as page:
             found = _CSRF_FIELD.search(await page.text())
         assert found, "the login page has no CSRF field"
         resp = await self.http.post(
             self.url("/inbox/login"),
             data={"name": name, "password": password, "csrf": found.group(1)},
+            headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {},
             allow_redirects=False,
         )
         await resp.read()
