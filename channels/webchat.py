@@ -8,7 +8,6 @@ renders the answer, with strict security headers on every response.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +17,7 @@ from aiohttp import web
 from bot.core.errors import BadMessage
 from bot.core.ids import is_stream_id
 from bot.core.messages import ConversationKey, Inbound, Turn, clean_payload, clean_text
+from bot.core.wire import read_json_object
 
 CHANNEL = "webchat"
 STATIC = Path(__file__).parent / "static"
@@ -57,15 +57,7 @@ def security_headers(frame_ancestors: str = "'none'") -> dict[str, str]:
 
 
 def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-    except UnicodeDecodeError:
-        raise BadMessage("the body must be UTF-8 encoded JSON") from None
-    except json.JSONDecodeError:
-        raise BadMessage("the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadMessage("the body must be a JSON object")
-    return body
+    return read_json_object(raw) if raw.strip() else {}
 
 
 def _chat_id(value: object) -> str:

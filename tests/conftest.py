@@ -9,12 +9,14 @@ everything not marked `rasa`.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, settings
 
 from bot.app import create_app
 from bot.core.settings import PROJECT_ROOT, Settings
@@ -26,6 +28,18 @@ from handoff.store import Store
 from tests.support.telegram_api import FakeTelegram
 
 NEEDS = {"stack": ("rasa",), "browser": ("rasa", "browser")}
+
+# Property-based tests (tests/*/test_fuzz_*): modest example counts keep the suite quick;
+# HYPOTHESIS_PROFILE=thorough runs many more. No example database: every run starts afresh.
+_FUZZ = {
+    "deadline": None,
+    "database": None,
+    "print_blob": True,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("loket", max_examples=40, **_FUZZ)  # type: ignore[arg-type]
+settings.register_profile("thorough", max_examples=2000, **_FUZZ)  # type: ignore[arg-type]
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "loket"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

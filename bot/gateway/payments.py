@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from bot.core.errors import BadMessage, UnknownReference
 from bot.core.messages import ConversationKey
+from bot.core.wire import read_json_object
 from handoff import Entry, Role, Transcript, keys
 from handoff.conversations import Conversations
 from handoff.outbox import Outbox
@@ -82,12 +82,7 @@ def settlement(body: bytes) -> Settlement | None:
     Raises BadMessage for a malformed event, UnknownReference when its `reference` is not a
     conversation id.
     """
-    try:
-        data = json.loads(body)
-    except ValueError:  # includes UnicodeDecodeError
-        raise BadMessage("the body must be JSON") from None
-    if not isinstance(data, dict):
-        raise BadMessage("the body must be a JSON object")
+    data = read_json_object(body)
     event, ref, status = (_text(data, f) for f in ("event", "ref", "status"))
     if not _REF.fullmatch(ref):
         raise BadMessage("ref must be 1 to 64 letters, digits or _.-")

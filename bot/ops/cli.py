@@ -55,16 +55,21 @@ async def _serve(settings: Settings) -> None:
         ) from exc
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     channels = ", ".join(
-        ["web chat"]
+        (["web chat"] if settings.webchat else [])
         + (["Telegram (" + ("webhook" if settings.telegram_webhook_url else "polling") + ")"]
            if settings.telegram_token else [])
         + (["WhatsApp"] if settings.whatsapp_token else [])
     )  # fmt: skip
     base = f"http://{shown_host}:{settings.port}"
+    chat = (
+        f"    Chat with the bot:   {base}/chat   (no account needed)\n"
+        if settings.webchat
+        else "    Web chat:            off (LOKET_WEBCHAT=off)\n"
+    )
     print(
         "\n"
         "  Loket is running.\n"
-        f"    Chat with the bot:   {base}/chat   (no account needed)\n"
+        f"{chat}"
         f"    Agents' inbox:       {base}/inbox  (first: .venv/bin/loket agents add NAME "
         "--role admin)\n"
         f"    Channels:            {channels}\n"

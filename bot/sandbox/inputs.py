@@ -38,7 +38,7 @@ class ComplaintRequest:
 def json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
-    except ValueError:  # includes UnicodeDecodeError
+    except (ValueError, RecursionError):  # ValueError includes UnicodeDecodeError
         raise InvalidInput("the request body must be JSON", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object", code="invalid_json")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +25,7 @@ from bot.core.messages import (
     clean_payload,
     clean_text,
 )
+from bot.core.wire import read_json
 from channels.telegram.text import split_text
 
 CHANNEL = "telegram"
@@ -41,10 +41,7 @@ COMMANDS = {"start": "/greet", "help": "/help"}
 
 def parse_update(raw: bytes) -> Update:
     """A webhook body as a PTB `Update`, or BadMessage when it is not one."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadMessage("the body is not valid UTF-8 JSON") from None
+    data = read_json(raw)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise BadMessage("the body is not a Telegram update (no integer update_id)")
     try:

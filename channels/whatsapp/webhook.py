@@ -7,14 +7,13 @@ gateway answers 503 and Meta delivers the batch again.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.core.channel import Accept, Receipt
-from bot.core.errors import BadMessage
+from bot.core.wire import read_json_object
 from channels.whatsapp import signature
 from channels.whatsapp.convert import CHANNEL, read_update
 from channels.whatsapp.errors import SignatureInvalid, SignatureMissing
@@ -70,13 +69,7 @@ def setup(app: web.Application, config: WebhookConfig, accept: Accept, receipt: 
         except SignatureInvalid as exc:
             log.warning("WhatsApp webhook with a wrong signature refused")
             raise web.HTTPForbidden(reason=str(exc)) from None
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise BadMessage("the body is not UTF-8 encoded JSON") from None
-        if not isinstance(body, dict):
-            raise BadMessage("the body must be a JSON object")
-        update = read_update(body, config.phone_number_id)
+        update = read_update(read_json_object(raw), config.phone_number_id)
         for inbound in update.messages:
             if await accept(inbound):
                 log.info("%s: message %s accepted", inbound.conversation.id, inbound.message_id)

@@ -5,7 +5,6 @@ Errors are `{"error": "..."}` with 400/401/403/404/409/413/429 (see `respond_err
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +14,7 @@ from aiohttp import web
 from bot.core.errors import BadMessage, MessageTooLong
 from bot.core.messages import ConversationKey
 from bot.core.reasons import labels as reason_labels
+from bot.core.wire import read_json_object
 from handoff.inbox.auth import Caller, authenticate, still_signed_in
 from handoff.inbox.canned import snippet_from_body
 from handoff.inbox.errors import (
@@ -81,12 +81,9 @@ async def body_of(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY:
         raise MessageTooLong(f"request body too large (at most {MAX_BODY} bytes)")
     try:
-        body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Invalid("the body must be UTF-8 JSON") from None
-    if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object")
-    return body
+        return read_json_object(raw) if raw.strip() else {}
+    except BadMessage as exc:
+        raise Invalid(str(exc)) from None
 
 
 def conversation_of(request: web.Request, name: str = "id") -> ConversationKey:

@@ -46,9 +46,11 @@ async def test_the_public_gets_only_the_status(redis_url: str, tmp_path: Path) -
             redis_url, tmp_path, url, trusted_proxies=parse_networks("127.0.0.1")
         )
         try:
-            for headers in ({"X-Forwarded-For": "203.0.113.9"},  # through the proxy
-                            {"X-Real-IP": "203.0.113.9"},  # a proxy on this machine
-                            {"Authorization": "Bearer guessed", "X-Forwarded-For": "203.0.113.9"}):  # fmt: skip
+            for headers in (
+                {"X-Forwarded-For": "203.0.113.9"},  # through the proxy
+                {"X-Real-IP": "203.0.113.9"},  # a proxy on this machine
+                {"Authorization": "Bearer guessed", "X-Forwarded-For": "203.0.113.9"},
+            ):
                 resp = await client.get("/healthz", headers=headers)
                 assert resp.status == 503  # Rasa is not Rasa: degraded
                 assert await resp.json() == {"status": "degraded"}

@@ -22,7 +22,6 @@ from handoff.store import Store
 from tests.support.builders import make_key
 from tests.support.chat import SECRET_HEADER, open_chat
 
-
 SECRETS: dict[tuple[int, str], str] = {}  # (client, chat id) -> the conversation's secret
 
 
