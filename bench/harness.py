@@ -14,6 +14,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.ops.model import ModelInputs, ensure_model
@@ -92,6 +95,11 @@ def running(*, rest_channel: bool = False, pay_delay: float = 20.0) -> Iterator[
                 "LOKET_RASA_TOKEN": settings.rasa_token,
                 "LOKET_PORT": str(port),
                 "LOKET_LOG_LEVEL": "WARNING",
+                # The benchmark is the operator's own traffic from one address: the public
+                # web chat's limits (docs/security.md) would throttle it.
+                "LOKET_WEBCHAT_PER_MINUTE": "10000",
+                "LOKET_WEBCHAT_ADDRESS_PER_MINUTE": "100000",
+                "LOKET_WEBCHAT_NEW_PER_HOUR": "100000",
             },
             cwd=ROOT,
         )
@@ -103,3 +111,32 @@ def running(*, rest_channel: bool = False, pay_delay: float = 20.0) -> Iterator[
         finally:
             gateway.stop()
             stack.stop()
+
+
+class WebChat:
+    """Opens web-chat conversations on first use and sends each one's secret, as the page does
+    (the opening is part of a conversation's first message, as it is for a customer)."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        self._session = session
+        self._base = base
+        self._secrets: dict[str, str] = {}
+
+    async def headers(self, chat_id: str) -> dict[str, str]:
+        if chat_id not in self._secrets:
+            async with self._session.post(
+                f"{self._base}/chat/api/conversations", json={"chat_id": chat_id}
+            ) as resp:
+                body = await resp.json()
+                if resp.status != 201:
+                    raise RuntimeError(f"cannot open {chat_id}: {resp.status} {body}")
+                self._secrets[chat_id] = body["secret"]
+        return {"X-Loket-Chat-Secret": self._secrets[chat_id]}
+
+    async def post(self, chat_id: str, text: str) -> tuple[int, dict[str, Any]]:
+        async with self._session.post(
+            f"{self._base}/chat/api/messages",
+            json={"chat_id": chat_id, "text": text},
+            headers=await self.headers(chat_id),
+        ) as resp:
+            return resp.status, await resp.json()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bench.harness import rss_mb, running, table
+from bench.harness import WebChat, rss_mb, running, table
 
 Send = Callable[[str, str], Awaitable[bool]]
 
@@ -109,14 +109,13 @@ def _failed(detail: str) -> bool:
 
 
 def gateway_sender(session: aiohttp.ClientSession, base: str) -> Send:
+    chat_api = WebChat(session, base)
+
     async def send(chat: str, text: str) -> bool:
-        async with session.post(
-            f"{base}/chat/api/messages", json={"chat_id": chat, "text": text}
-        ) as resp:
-            body = await resp.json()
-            if resp.status != 200 or not body.get("replies"):
-                return _failed(f"gateway {resp.status}: {body}")
-            return True
+        status, body = await chat_api.post(chat, text)
+        if status != 200 or not body.get("replies"):
+            return _failed(f"gateway {status}: {body}")
+        return True
 
     return send
 

@@ -41,7 +41,7 @@ from typing import Any
 import aiohttp
 
 from bench.crossval import nlu_config
-from bench.harness import ROOT, running, table
+from bench.harness import ROOT, WebChat, running, table
 from bench.rasa_nlu import muted, parse_all, quiet_rasa, shown_path
 from bot.core.messages import ConversationKey
 from bot.core.reasons import Reason
@@ -88,20 +88,16 @@ class Played:
 
 class Player:
     def __init__(self, session: aiohttp.ClientSession, base: str, store: Store) -> None:
-        self.session = session
-        self.base = base
+        self.chat = WebChat(session, base)
         self.handoffs = Handoffs(store)
 
     async def play(self, chat_id: str, turns: list[str], expect: str | None = None) -> Played:
         played = Played(expect)
         key = ConversationKey("webchat", chat_id)
         for i, text in enumerate(turns, start=1):
-            async with self.session.post(
-                f"{self.base}/chat/api/messages", json={"chat_id": chat_id, "text": text}
-            ) as resp:
-                body = await resp.json()
-                if resp.status != 200:
-                    raise RuntimeError(f"{chat_id} turn {i}: {resp.status} {body}")
+            status, body = await self.chat.post(chat_id, text)
+            if status != 200:
+                raise RuntimeError(f"{chat_id} turn {i}: {status} {body}")
             played.bot_turns.append([r["text"] for r in body["replies"]])
             if played.first_miss_turn is None and text in MISUNDERSTOOD:
                 played.first_miss_turn = i

@@ -84,14 +84,31 @@ async def agent_page(chromium: Browser, gateway: str, store: Store) -> Login:
     return go
 
 
+SECRETS: dict[tuple[str, str], str] = {}  # (gateway, chat id) -> the conversation's secret
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secrets() -> None:
+    SECRETS.clear()  # Redis is emptied before each test
+
+
 async def chat(gateway: str, chat_id: str, text: str) -> list[str]:
-    """A customer writing on the web chat's API; returns the bot's replies."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{gateway}/chat/api/messages", json={"chat_id": chat_id, "text": text}) as resp,
-    ):
-        assert resp.status == 200, await resp.text()
-        return [r["text"] for r in (await resp.json())["replies"]]
+    """A customer writing on the web chat's API (opening the conversation first, as the page
+    does); returns the bot's replies."""
+    async with aiohttp.ClientSession() as http:
+        if (gateway, chat_id) not in SECRETS:
+            async with http.post(
+                f"{gateway}/chat/api/conversations", json={"chat_id": chat_id}
+            ) as opened:
+                assert opened.status == 201, await opened.text()
+                SECRETS[gateway, chat_id] = (await opened.json())["secret"]
+        async with http.post(
+            f"{gateway}/chat/api/messages",
+            json={"chat_id": chat_id, "text": text},
+            headers={"X-Loket-Chat-Secret": SECRETS[gateway, chat_id]},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+            return [r["text"] for r in (await resp.json())["replies"]]
 
 
 async def test_login_refuses_a_wrong_password_then_signs_in(
