@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from bot.core.channel import DeliveryState, Media, MediaUnavailable, Sender
 from bot.core.clients import FORWARDING_HEADERS, resolver
@@ -109,6 +110,9 @@ async def errors_middleware(
         return _error(503, "the previous message is still being processed", **{"Retry-After": "2"})
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"request body too large (at most {MAX_BODY} bytes)")
+    except (BadHttpMessage, web.RequestPayloadError):
+        # Raised while reading the body: e.g. "Content-Encoding: gzip" over bytes that are not.
+        return _error(400, "the request body could not be read (check its Content-Encoding)")
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             return _error(exc.status, exc.reason)
