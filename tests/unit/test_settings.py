@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.core.errors import ConfigError
@@ -62,3 +64,43 @@ def test_passwords_never_appear_in_messages() -> None:
     with pytest.raises(ConfigError) as err:
         Settings.from_env({"REDIS_URL": "http://:s3cret@host"})
     assert "s3cret" not in str(err.value)
+
+
+def test_public_edges_have_safe_defaults() -> None:
+    s = Settings.from_env({})
+    assert s.webchat and s.trusted_proxies == () and s.health_token == ""
+    assert (s.webchat_per_minute, s.webchat_address_per_minute, s.webchat_new_per_hour) == (
+        20, 60, 20
+    )  # fmt: skip
+    assert (s.webchat_max_conversations, s.webchat_retention_days) == (10_000, 30)
+    assert s.webchat_frame_ancestors == "'none'" and s.inbox_idle_minutes == 480
+
+
+def test_public_edge_values_are_read() -> None:
+    s = Settings.from_env(
+        {
+            "LOKET_WEBCHAT": "off",
+            "LOKET_TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16",
+            "LOKET_WEBCHAT_FRAME_ANCESTORS": "https://www.pln.example/ 'self'",
+            "LOKET_INBOX_IDLE_MINUTES": "30",
+        }
+    )
+    assert not s.webchat and len(s.trusted_proxies) == 2
+    assert s.webchat_frame_ancestors == "https://www.pln.example 'self'"
+    assert s.inbox_idle_minutes == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOKET_WEBCHAT", "maybe", "LOKET_WEBCHAT must be on or off"),
+        ("LOKET_TRUSTED_PROXIES", "10.0.0.1 proxy.local", "LOKET_TRUSTED_PROXIES: 'proxy.local'"),
+        ("LOKET_WEBCHAT_FRAME_ANCESTORS", "*", "LOKET_WEBCHAT_FRAME_ANCESTORS must be origins"),
+        ("LOKET_WEBCHAT_FRAME_ANCESTORS", "https://a.example/x", "must be origins"),
+        ("LOKET_INBOX_IDLE_MINUTES", "0", "LOKET_INBOX_IDLE_MINUTES must be between 1 and 1440"),
+        ("LOKET_WEBCHAT_PER_MINUTE", "lots", "LOKET_WEBCHAT_PER_MINUTE must be a whole number"),
+    ],
+)
+def test_bad_public_edge_values_are_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_env({name: value})
