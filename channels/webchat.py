@@ -97,15 +97,21 @@ def turn_to_json(turn: Turn) -> dict[str, Any]:
 
 
 async def _body(request: web.Request) -> bytes:
-    """The body, refused with 413 past MAX_BODY bytes whatever Content-Length claimed."""
-    if (request.content_length or 0) > MAX_BODY:
+    """The body, refused with 413 past MAX_BODY bytes whatever Content-Length claimed.
+
+    A body up to the app's own cap (`request.client_max_size`) is read to its end first, so
+    the client gets the 413 rather than a connection closed under it while still sending."""
+    if (request.content_length or 0) > request.client_max_size:
         raise web.HTTPRequestEntityTooLarge(MAX_BODY, request.content_length or 0)
     chunks, size = [], 0
     async for chunk in request.content.iter_chunked(16 * 1024):
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > request.client_max_size:
             raise web.HTTPRequestEntityTooLarge(MAX_BODY, size)
-        chunks.append(chunk)
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+    if size > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(MAX_BODY, size)
     return b"".join(chunks)
 
 

@@ -185,10 +185,24 @@ async def test_check_a_complaint(customer: Customer) -> None:
     assert "TKT240117" in reply
 
 
+async def test_a_report_shows_its_text_only_to_the_chat_that_opened_it(
+    client: TestClient,
+) -> None:
+    reporter = Customer(client, "reporter")
+    await reporter.say("listrik mati dr td pagi, kabel di depan rumah putus")
+    ticket = re.search(r"TKT\d{6}", await reporter.say("sukajadi"))
+    assert ticket, reporter.text
+    reply = await reporter.say(f"gimana laporan saya {ticket.group(0)}")
+    assert "kabel" in reply, reply
+    stranger = Customer(client, "stranger")
+    reply = await stranger.say(f"gimana laporan saya {ticket.group(0)}")
+    assert ticket.group(0) in reply and "kabel" not in reply and "gangguan listrik" in reply
+
+
 async def test_a_bare_reference_or_ticket_starts_the_matching_check(customer: Customer) -> None:
     # Customers often paste only the number; whichever intent the model gives it (inform or a
     # check), the bot answers about that purchase or report instead of "not understood".
-    assert "5821-0934-7716-2048-3395" in await customer.say("TRXDEMO0001")
+    assert "TRXDEMO0001" in await customer.say("TRXDEMO0001")  # its token ends in …3395
     assert "TKT240117" in await customer.say("tiket saya TKT240117")
 
 
