@@ -189,6 +189,8 @@ async def _sweep(guests: Guests) -> None:
             await guests.sweep()
         except StoreUnavailable:
             log.warning("web chat retention sweep skipped: Redis unavailable")
+        except Exception:  # the next sweep may fare better; the loop must outlive one failure
+            log.exception("web chat retention sweep failed")
         await asyncio.sleep(SWEEP_EVERY_S)
 
 

@@ -14,7 +14,8 @@ RASA_PREFIX = f"loket{VERSION}"
 
 def conversation(conversation_id: str) -> str:
     """Hash: channel, chat_id, created_at; status, assignee and the open handoff (handoff_id,
-    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory."""
+    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory; for
+    a web-chat conversation, `secret`: the sha256 of the visitor's secret (handoff/guests.py)."""
     return f"{PREFIX}:conv:{{{conversation_id}}}"
 
 
