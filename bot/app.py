@@ -167,11 +167,11 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
         ]
-        sweeper = asyncio.create_task(_sweep(app[GUESTS]), name="web chat retention")
+        stopping = asyncio.Event()
+        sweeper = asyncio.create_task(_sweep(app[GUESTS], stopping), name="web chat retention")
         yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        stopping.set()  # not cancelled: a Redis command cut off mid-way can spoil its connection
+        await sweeper
         await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
         _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
         for task in stuck:
@@ -182,16 +182,18 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
     return ctx
 
 
-async def _sweep(guests: Guests) -> None:
-    """Delete web-chat conversations past their retention period, now and every 10 minutes."""
-    while True:
+async def _sweep(guests: Guests, stopping: asyncio.Event) -> None:
+    """Delete web-chat conversations past their retention period, now and every 10 minutes,
+    until `stopping` is set."""
+    while not stopping.is_set():
         try:
             await guests.sweep()
         except StoreUnavailable:
             log.warning("web chat retention sweep skipped: Redis unavailable")
         except Exception:  # the next sweep may fare better; the loop must outlive one failure
             log.exception("web chat retention sweep failed")
-        await asyncio.sleep(SWEEP_EVERY_S)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stopping.wait(), SWEEP_EVERY_S)
 
 
 def _inbox_services(app: web.Application) -> inbox.InboxServices:

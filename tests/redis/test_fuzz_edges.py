@@ -44,7 +44,11 @@ json_values = st.recursive(
 )
 texts = st.text() | st.sampled_from(["", " ", "\u200b", "\x00", "🙂" * 2100, "a" * 4097])
 # Header values an HTTP client can send: printable Latin-1, no line breaks.
-header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=80)
+# (DEL, 0x7f, is refused by aiohttp's HTTP parser before any of Loket's code runs.)
+header_values = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"),
+    max_size=80,
+)
 junk_headers = st.dictionaries(
     st.sampled_from(
         ["Content-Type", "X-Forwarded-For", "Forwarded", "Origin", "Last-Event-ID", "Accept",
