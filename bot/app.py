@@ -16,9 +16,11 @@ from bot.core.channel import DeliveryState, Media, MediaUnavailable, Sender
 from bot.core.errors import BadMessage, BotUnavailable, ConfigError, MessageTooLong
 from bot.core.hours import ServiceHours
 from bot.core.messages import ConversationKey, Inbound, Turn
+from bot.core.metrics import Metrics
 from bot.core.settings import Settings, redact_url
 from bot.gateway import health, payments
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.rasa_pool import RasaPool
 from bot.gateway.router import Router, Team
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
@@ -36,7 +38,8 @@ MAX_BODY = 1024 * 1024  # channels' webhooks carry at most this; larger bodies g
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 SESSION = web.AppKey("session", aiohttp.ClientSession)
-RASA = web.AppKey("rasa", RasaClient)
+RASA = web.AppKey("rasa", RasaPool)
+METRICS = web.AppKey("metrics", Metrics)
 ROUTER = web.AppKey("router", Router)
 TRANSCRIPT = web.AppKey("transcript", Transcript)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
@@ -88,7 +91,7 @@ async def errors_middleware(
 
 def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        if settings.redis_url is None or settings.rasa_url is None:
+        if settings.redis_url is None or not settings.rasa_urls:
             raise ConfigError("REDIS_URL and LOKET_RASA_URL must be resolved before the app starts")
         store = Store.from_url(settings.redis_url)
         try:
@@ -99,7 +102,12 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 f"cannot reach Redis at REDIS_URL={redact_url(settings.redis_url)}: {exc.__cause__}"
             ) from exc
         session = aiohttp.ClientSession()
-        rasa = RasaClient(session, settings.rasa_url, settings.rasa_token, settings.bot_timeout)
+        metrics = app[METRICS]
+        rasa = RasaPool(
+            [RasaClient(session, url, settings.rasa_token, settings.bot_timeout)
+             for url in settings.rasa_urls],
+            metrics,
+        )  # fmt: skip
         transcript = Transcript(store)
         app[STORE] = store
         app[SESSION] = session
@@ -110,24 +118,27 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[CONVERSATIONS] = conversations
         team = Team(ServiceHours.parse(settings.service_hours, settings.timezone), Presence(store))
         app[HANDOFFS] = handoffs
-        outbox = Outbox(store)
+        outbox = Outbox(store, metrics=metrics)
         app[OUTBOX] = outbox
         router = Router(
             conversations, transcript, handoffs, rasa, team,
-            outbox=outbox, timeout=settings.bot_timeout,
+            outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
         )  # fmt: skip
         app[ROUTER] = router
         # A stable consumer name: after a restart this gateway resumes its own pending work.
         consumer = f"{socket.gethostname()}:{settings.port}"
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,
-                             turn_timeout=settings.bot_timeout)  # fmt: skip
+                             turn_timeout=settings.bot_timeout, metrics=metrics)  # fmt: skip
         senders: dict[str, Sender] = app[SENDERS]
-        app[COURIER] = Courier(store, outbox, senders, consumer=consumer)
+        app[COURIER] = Courier(store, outbox, senders, consumer=consumer, metrics=metrics)
+        stop_probing = asyncio.Event()
         workers = [
             asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
+            asyncio.create_task(rasa.watch(stop_probing), name="rasa pool probe"),
         ]
         yield
+        stop_probing.set()
         await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
         _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
         for task in stuck:
@@ -162,6 +173,7 @@ def create_app(settings: Settings) -> web.Application:
     """The gateway: web chat, Telegram and WhatsApp webhooks, the agents' inbox, health."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
     app[SENDERS] = {}
     app.cleanup_ctx.append(_resources(settings))
 
@@ -183,6 +195,11 @@ def create_app(settings: Settings) -> web.Application:
             if e.role in CUSTOMER_VISIBLE
         ]  # fmt: skip
 
+    async def backlog() -> dict[str, int]:
+        # Messages accepted but not yet through their turn, and lines not yet sent: a growing
+        # number means the workers are behind (or stuck on an unreachable channel).
+        return {"inbound": await app[INTAKE].backlog(), "outbox": await app[COURIER].backlog()}
+
     async def healthz(request: web.Request) -> web.Response:
         report = await health.check(
             app[STORE], app[RASA], app[SESSION], settings.actions_url or "", settings.provider_url
@@ -190,14 +207,17 @@ def create_app(settings: Settings) -> web.Application:
         senders: dict[str, Sender] = app[SENDERS]
         report["channels"] = ["webchat", *sorted(senders)]
         if report["redis"]["ok"]:
-            # Messages accepted but not yet through their turn, and lines not yet sent: a
-            # growing number means the workers are behind (or stuck on an unreachable channel).
             with contextlib.suppress(StoreUnavailable):
-                report["backlog"] = {
-                    "inbound": await app[INTAKE].backlog(),
-                    "outbox": await app[COURIER].backlog(),
-                }
+                report["backlog"] = await backlog()
         return health.response(report)
+
+    async def metrics(request: web.Request) -> web.Response:
+        if not health.may_scrape(request, settings.metrics_token):
+            return _error(403, "metrics are served to localhost or with LOKET_METRICS_TOKEN")
+        with contextlib.suppress(StoreUnavailable):
+            for stream, count in (await backlog()).items():
+                app[METRICS].backlog.labels(stream).set(count)
+        return health.exposition(app[METRICS])
 
     async def livez(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -215,4 +235,5 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
+    app.router.add_get("/metrics", metrics)
     return app

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.core.channel import STATE_RANK, DeliveryState
 from bot.core.messages import ConversationKey, Outbound
+from bot.core.metrics import Metrics
 from handoff import events, keys
 from handoff.errors import HandoffError
 from handoff.store import Store, now_ms
@@ -120,8 +121,15 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, store: Store, *, direct: frozenset[str] = frozenset({"webchat"})) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        direct: frozenset[str] = frozenset({"webchat"}),
+        metrics: Metrics | None = None,
+    ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._direct = direct
         self._post = store.redis.register_script(_POST)
         self._mark = store.redis.register_script(_MARK)
@@ -167,6 +175,8 @@ class Outbox:
             ids = await self._post(keys=script_keys, args=args)
         if ids is None:
             return None  # posted before
+        for entry in entries:
+            self._metrics.messages_out.labels(conversation.channel, entry.role.value).inc()
         return [str(i) for i in ids]
 
     async def outbound(self, conversation: ConversationKey, entry_id: str) -> Outbound | None:

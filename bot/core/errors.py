@@ -39,3 +39,8 @@ class TrainingFailed(LoketError):
 
 class EncoderUnavailable(LoketError):
     """The pretrained sentence encoder's weights could not be fetched or verified."""
+
+
+class BotUnreachable(BotUnavailable):
+    """Raised when no connection to a Rasa server could be made at all: the message never
+    reached it, so another Rasa server may safely take it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,35 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     if not parts.scheme or not parts.netloc:
         raise ConfigError(f"{name} must be a full URL such as http://host:port, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """One URL or several, separated by commas."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    urls = tuple(u.strip() for u in raw.split(","))
+    return tuple(_url({name: u}, name) or "" for u in urls if u)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, most: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= most:
+        raise ConfigError(f"{name} must be between 1 and {most}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -81,8 +111,9 @@ class Settings:
     port: int = 8080
     data_dir: Path = PROJECT_ROOT / "var"
     models_dir: Path = PROJECT_ROOT / "models"
-    rasa_url: str | None = None
-    rasa_port: int = 5005
+    rasa_urls: tuple[str, ...] = ()  # Rasa servers already running; empty: Loket starts them
+    rasa_workers: int = 1  # how many Rasa servers `loket run` starts when rasa_urls is empty
+    rasa_port: int = 5005  # the first started one's port; the others take the next ports
     actions_url: str | None = None
     actions_port: int = 5055
     provider_url: str | None = None
@@ -94,6 +125,8 @@ class Settings:
     service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
     timezone: str = "Asia/Jakarta"
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object a line, with the conversation id
+    metrics_token: str = ""  # GET /metrics wants it as a bearer token; unset: localhost only
     # Telegram: polling when no webhook URL is set (see docs/telegram.md)
     telegram_token: str = ""
     telegram_webhook_url: str | None = None  # public https base URL that reaches this gateway
@@ -105,6 +138,12 @@ class Settings:
     whatsapp_verify_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+
+    @property
+    def rasa_url(self) -> str | None:
+        """The first Rasa server: any of them answers for any conversation (trackers are in
+        Redis); this one is asked about trackers and the model."""
+        return self.rasa_urls[0] if self.rasa_urls else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -134,7 +173,8 @@ class Settings:
             port=_port(env, "LOKET_PORT", 8080),
             data_dir=data_dir,
             models_dir=models_dir,
-            rasa_url=_url(env, "LOKET_RASA_URL"),
+            rasa_urls=_urls(env, "LOKET_RASA_URL"),
+            rasa_workers=_count(env, "LOKET_RASA_WORKERS", os.cpu_count() or 1, most=16),
             rasa_port=_port(env, "LOKET_RASA_PORT", 5005),
             actions_url=_url(env, "LOKET_ACTIONS_URL"),
             actions_port=_port(env, "LOKET_ACTIONS_PORT", 5055),
@@ -148,6 +188,8 @@ class Settings:
             service_hours=hours,
             timezone=zone,
             log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
+            log_format=_choice(env, "LOKET_LOG_FORMAT", ("text", "json")),
+            metrics_token=env.get("LOKET_METRICS_TOKEN", "").strip(),
             telegram_token=env.get("LOKET_TELEGRAM_TOKEN", "").strip(),
             telegram_webhook_url=_url(env, "LOKET_TELEGRAM_WEBHOOK_URL"),
             telegram_secret=env.get("LOKET_TELEGRAM_SECRET", "").strip(),

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.core.errors import BotUnavailable
+from bot.core.errors import BotUnavailable, BotUnreachable
 from bot.core.messages import (
     Button,
     ConversationKey,
@@ -80,7 +80,7 @@ class RasaClient:
         self, session: aiohttp.ClientSession, base_url: str, token: str, timeout: float
     ) -> None:
         self._session = session
-        self._base_url = base_url
+        self.url = base_url
         self._url = f"{base_url}/webhooks/loket/webhook"
         self._status_url = f"{base_url}/status"
         self._token = token
@@ -101,8 +101,10 @@ class RasaClient:
                     detail = (await resp.text())[:200]
                     raise BotUnavailable(f"Rasa answered {resp.status}: {detail}")
                 data = await resp.json()
+        except aiohttp.ClientConnectorError as exc:
+            raise BotUnreachable(f"Rasa is unreachable: {exc!r}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
+            raise BotUnavailable(f"Rasa failed: {exc!r}") from exc
         return turn_from_rasa(inbound.conversation, data)
 
     async def pause(self, conversation: ConversationKey) -> None:
@@ -113,15 +115,17 @@ class RasaClient:
         await self._append_event(conversation, {"event": "resume"})
 
     async def _append_event(self, conversation: ConversationKey, event: dict[str, Any]) -> None:
-        url = f"{self._base_url}/conversations/{conversation.id}/tracker/events"
+        url = f"{self.url}/conversations/{conversation.id}/tracker/events"
         try:
             async with self._session.post(
                 url, json=event, params={"token": self._token}, timeout=self._timeout
             ) as resp:
                 if resp.status != 200:
                     raise BotUnavailable(f"Rasa answered {resp.status} to {event['event']}")
+        except aiohttp.ClientConnectorError as exc:
+            raise BotUnreachable(f"Rasa is unreachable: {exc!r}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
+            raise BotUnavailable(f"Rasa failed: {exc!r}") from exc
 
     async def status(self) -> dict[str, Any]:
         """Rasa's /status (model file, model id); raises BotUnavailable when it is down."""
@@ -135,5 +139,7 @@ class RasaClient:
                     raise BotUnavailable(f"Rasa /status answered {resp.status}")
                 data: dict[str, Any] = await resp.json()
                 return data
+        except aiohttp.ClientConnectorError as exc:
+            raise BotUnreachable(f"Rasa is unreachable: {exc!r}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise BotUnavailable(f"Rasa is unreachable: {exc!r}") from exc
+            raise BotUnavailable(f"Rasa failed: {exc!r}") from exc

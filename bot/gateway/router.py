@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from typing import Protocol
 from bot.core import reasons
 from bot.core.errors import BotUnavailable
 from bot.core.hours import ServiceHours
+from bot.core.log_context import about
 from bot.core.messages import (
     ConversationKey,
     HandoffSignal,
@@ -24,7 +26,8 @@ from bot.core.messages import (
     Turn,
     Understanding,
 )
-from bot.core.reasons import Reason
+from bot.core.metrics import Metrics
+from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
 from bot.gateway import notices
 from bot.gateway.policy import Memory, judge
 from handoff import Entry, Role, Transcript
@@ -68,7 +71,9 @@ class Router:
         *,
         outbox: Outbox,
         timeout: float,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._conversations = conversations
         self._transcript = transcript
         self._outbox = outbox
@@ -78,6 +83,14 @@ class Router:
         self._timeout = timeout
 
     async def handle(self, inbound: Inbound) -> Turn:
+        started = time.perf_counter()
+        with about(inbound.conversation.id):
+            turn = await self._handle(inbound)
+        outcome = "handed_over" if turn.handoff else ("with_people" if turn.paused else "bot")
+        self._metrics.turn_seconds.labels(outcome).observe(time.perf_counter() - started)
+        return turn
+
+    async def _handle(self, inbound: Inbound) -> Turn:
         conversation = inbound.conversation
         # The lock outlives the bot's timeout a little so a slow turn never overlaps the next.
         async with self._conversations.turn(
@@ -89,6 +102,7 @@ class Router:
                 log.info("%s: message %s was answered already", conversation.id,
                          inbound.message_id)  # fmt: skip
                 return Turn(replies=(), understanding=Understanding(None))
+            self._metrics.messages_in.labels(conversation.channel).inc()
             turn = await self._turn(inbound, state)
             if inbound.message_id:
                 await self._conversations.mark_answered(conversation, inbound.message_id)
@@ -123,6 +137,9 @@ class Router:
             signal = HandoffSignal(Reason.BOT_UNAVAILABLE, str(exc)[:200])
             return await self._hand_over(inbound, silent, signal, state.language, failed=0)
         verdict = judge(inbound, turn, Memory.from_json(state.memory))
+        intent = turn.understanding.intent
+        fell_back = intent is None or intent.name in NOT_UNDERSTOOD_INTENTS
+        self._metrics.understanding.labels("fallback" if fell_back else "understood").inc()
         language = str(turn.slots.get("language") or state.language)
         if verdict.handoff is not None:
             return await self._hand_over(
@@ -130,7 +147,6 @@ class Router:
             )
         await self._record_replies(conversation, turn, verdict.replies)
         await self._conversations.remember(conversation, verdict.memory.to_json(), language)
-        intent = turn.understanding.intent
         log.info(
             "%s: intent=%s confidence=%.2f replies=%d",
             conversation.id,
@@ -176,6 +192,7 @@ class Router:
         kept = turn.replies if turn.handoff is not None else ()
         await self._record_replies(conversation, turn, kept)
         summary = summarize(await self._transcript.read(conversation), turn, failed_turns=failed)
+        self._metrics.handoffs.labels(signal.reason).inc()
         outcome = await self._handoffs.request(
             conversation,
             reason=signal.reason,

@@ -67,6 +67,11 @@ class ChildProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self, *, timeout: float) -> None:
+        self.spawn()
+        self.wait_ready(timeout=timeout)
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it (several can then load side by side)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self._proc = subprocess.Popen(
@@ -78,15 +83,22 @@ class ChildProcess:
                 cwd=self._cwd,
                 start_new_session=True,  # Ctrl-C goes to us; we stop children in order
             )
+
+    def wait_ready(self, *, timeout: float) -> None:
+        """Wait until the readiness check passes; raises ProcessFailed (and stops the child)
+        when it exits or is not ready in time."""
+        proc = self._proc
+        if proc is None:
+            raise ProcessFailed(f"{self.name} was never started")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
+            if proc.poll() is not None:
                 raise ProcessFailed(
-                    f"{self.name} exited with code {self._proc.returncode} while starting; "
+                    f"{self.name} exited with code {proc.returncode} while starting; "
                     f"last lines of {self.log_path}:\n{self.tail()}"
                 )
             if self._ready():
-                log.info("%s ready (pid %s)", self.name, self._proc.pid)
+                log.info("%s ready (pid %s)", self.name, proc.pid)
                 return
             time.sleep(0.2)
         self.stop()
@@ -94,6 +106,10 @@ class ChildProcess:
             f"{self.name} was not ready after {timeout:.0f} s; last lines of "
             f"{self.log_path}:\n{self.tail()}"
         )
+
+    def exited(self) -> int | None:
+        """The exit code of a child that was started and has died since, else None."""
+        return self._proc.poll() if self._proc is not None else None
 
     def stop(self, *, timeout: float = 15) -> None:
         proc, self._proc = self._proc, None

@@ -16,7 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.core.channel import DeliveryState, Sender, SendFailed
+from bot.core.log_context import about
 from bot.core.messages import ConversationKey
+from bot.core.metrics import Metrics
 from bot.core.window import reply_window
 from handoff import keys
 from handoff.errors import StoreUnavailable
@@ -47,7 +49,9 @@ class Courier:
         *,
         consumer: str,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._outbox = outbox
         self._transcript = Transcript(store)
         self._senders = senders
@@ -68,7 +72,8 @@ class Courier:
             return
         try:
             conversation = ConversationKey.parse(entry.fields["conversation"])
-            await self._deliver(conversation, entry.fields["entry"])
+            with about(conversation.id):
+                await self._deliver(conversation, entry.fields["entry"])
         except StoreUnavailable as exc:
             log.warning("outbox %s: Redis unavailable, it stays queued: %s", entry.id, exc)
             with contextlib.suppress(StoreUnavailable):  # the lease expires by itself
@@ -114,14 +119,16 @@ class Courier:
                 log.info("%s: delivery attempt %d failed (%s), next in %.0f s",
                          conversation.id, progress.attempts, exc.reason, wait)  # fmt: skip
                 await progress.record(DeliveryState.QUEUED, f"retrying: {exc.reason}")
+                self._metrics.deliveries.labels(conversation.channel, "retried").inc()
                 await self._sleep(wait)
                 continue
             progress.ids = earlier + list(sent.message_ids)
             await progress.record(DeliveryState.SENT)
+            self._metrics.deliveries.labels(conversation.channel, "sent").inc()
             return
 
-    @staticmethod
-    async def _failed(progress: Progress, reason: str) -> None:
+    async def _failed(self, progress: Progress, reason: str) -> None:
+        self._metrics.deliveries.labels(progress.conversation.channel, "failed").inc()
         log.warning("%s: delivery of %s failed: %s", progress.conversation.id, progress.entry_id,
                     reason)  # fmt: skip
         if progress.parts:

@@ -13,7 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.core.errors import BadMessage
+from bot.core.log_context import about
 from bot.core.messages import Inbound, Turn
+from bot.core.metrics import Metrics
 from handoff import keys
 from handoff.errors import LockTimeout, StoreUnavailable
 from handoff.store import Store
@@ -36,8 +38,10 @@ class Intake:
         *,
         consumer: str,
         turn_timeout: float,
+        metrics: Metrics | None = None,
     ) -> None:
         self._queue = InboundQueue(store)
+        self._metrics = metrics or Metrics()
         self._handle = handle
         # A turn never takes longer than this; an entry idle longer belongs to a dead worker.
         self._lease_s = turn_timeout * 2 + 10
@@ -51,6 +55,7 @@ class Intake:
     async def accept(self, inbound: Inbound) -> bool:
         added = await self._queue.accept(inbound)
         if not added:
+            self._metrics.duplicates.labels(inbound.conversation.channel).inc()
             log.info("%s: message %s seen before, ignored", inbound.conversation.id,
                      inbound.message_id)  # fmt: skip
         return added
@@ -69,7 +74,8 @@ class Intake:
             await self._consumer.done(entry.id)
             return
         try:
-            await self._handle(inbound)
+            with about(inbound.conversation.id):
+                await self._handle(inbound)
         except (LockTimeout, StoreUnavailable) as exc:
             log.warning("%s: turn postponed (%s); it stays queued", inbound.conversation.id, exc)
             await self._release(entry.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bot.core.errors import ConfigError
@@ -37,6 +39,15 @@ def test_values_are_read() -> None:
     assert (s.redis_url, s.port, s.rasa_url) == ("redis://h:6380/2", 9000, "http://r:5005")
 
 
+def test_several_rasa_servers_or_workers() -> None:
+    s = Settings.from_env({"LOKET_RASA_URL": "http://r1:5005/, http://r2:5005"})
+    assert s.rasa_urls == ("http://r1:5005", "http://r2:5005") and s.rasa_url == "http://r1:5005"
+    assert Settings.from_env({"LOKET_RASA_WORKERS": "3"}).rasa_workers == 3
+    assert Settings.from_env({}).rasa_workers == (os.cpu_count() or 1)  # one per core
+    s = Settings.from_env({"LOKET_LOG_FORMAT": "JSON", "LOKET_METRICS_TOKEN": " t0k "})
+    assert (s.log_format, s.metrics_token) == ("json", "t0k")
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -50,6 +61,11 @@ def test_values_are_read() -> None:
         ({"LOKET_SANDBOX_PAY_DELAY": "soon"}, "LOKET_SANDBOX_PAY_DELAY"),
         ({"LOKET_SANDBOX_PAY_DELAY": "-5"}, "LOKET_SANDBOX_PAY_DELAY"),
         ({"LOKET_SANDBOX_PAY_DELAY": "nan"}, "LOKET_SANDBOX_PAY_DELAY"),
+        ({"LOKET_RASA_URL": "http://r1:5005, r2"}, "LOKET_RASA_URL"),
+        ({"LOKET_RASA_WORKERS": "0"}, "LOKET_RASA_WORKERS"),
+        ({"LOKET_RASA_WORKERS": "two"}, "LOKET_RASA_WORKERS"),
+        ({"LOKET_RASA_WORKERS": "64"}, "LOKET_RASA_WORKERS"),
+        ({"LOKET_LOG_FORMAT": "xml"}, "LOKET_LOG_FORMAT"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
