@@ -2,7 +2,9 @@
 and the Rasa server.
 
 Each is started only when its URL is not configured; the stack stops what it started, in
-reverse order. Used by `loket run`, the test suite and the benchmarks alike.
+reverse order. Used by `loket run`, the test suite and the benchmarks alike. Before it starts
+the first, it takes the data folder for itself and stops whatever a crashed run left behind
+(bot/ops/pidfile.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.core.settings import PROJECT_ROOT, Settings
 from bot.gateway.payments import PATH as PAYMENTS_PATH
 from bot.ops.embedded_redis import EmbeddedRedis
 from bot.ops.model import rasa_env
+from bot.ops.pidfile import PidFile
 from bot.ops.processes import ChildProcess, free_port, http_ok
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,7 @@ class Stack:
         self._credentials = credentials or root / "bot" / "credentials.yml"
         self._redis: EmbeddedRedis | None = None
         self._children: list[ChildProcess] = []
+        self._pidfile: PidFile | None = None
 
     def start(self) -> Settings:
         s = self.settings
@@ -67,7 +71,9 @@ class Stack:
         try:
             redis_url = s.redis_url
             if redis_url is None:
+                self._own(s.data_dir)
                 self._redis = EmbeddedRedis(s.data_dir / "redis").start()
+                self._recorded("redis", self._redis.pid)
                 redis_url = self._redis.url
                 s = dataclasses.replace(s, redis_url=redis_url)
                 log.info("embedded Redis on %s (data in %s)", redis_url, s.data_dir / "redis")
@@ -141,9 +147,25 @@ class Stack:
         ]  # fmt: skip
         return argv
 
+    def _own(self, data_dir: Path) -> None:
+        """Take the data folder before starting anything; stop an earlier run's leftovers."""
+        if self._pidfile is not None:
+            return
+        pidfile = PidFile(data_dir)
+        for child in pidfile.acquire():
+            print(f"==> stopped the {child.name} (pid {child.pid}) an earlier run left behind",
+                  flush=True)  # fmt: skip
+        self._pidfile = pidfile
+
+    def _recorded(self, name: str, pid: int | None) -> None:
+        if self._pidfile is not None and pid is not None:
+            self._pidfile.add(name, pid)
+
     def _start(self, child: ChildProcess, *, timeout: float) -> None:
+        self._own(self.settings.data_dir)
         print(f"==> starting the {child.name} (log: {child.log_path})", flush=True)
         child.start(timeout=timeout)
+        self._recorded(child.name, child.pid)
         self._children.append(child)
 
     def child(self, name: str) -> ChildProcess | None:
@@ -160,3 +182,6 @@ class Stack:
         if self._redis is not None:
             self._redis.stop()
             self._redis = None
+        if self._pidfile is not None:
+            self._pidfile.release()
+            self._pidfile = None
