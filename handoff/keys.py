@@ -64,6 +64,14 @@ def outbox() -> str:
     return f"{PREFIX}:outbox"
 
 
+def answer(conversation_id: str, message_id: str, part: str = "") -> str:
+    """String with a 48 h TTL, written with the lines themselves: the router posted its answer
+    to this channel message (`part` "kept": the replies before a handoff notice), so a turn
+    replayed after a crash never posts it again."""
+    suffix = f":{part}" if part else ""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:answer:{message_id}{suffix}"
+
+
 def deliveries(conversation_id: str) -> str:
     """Hash: transcript entry id -> delivery JSON {state, reason, attempts, ts, message_ids}."""
     return f"{PREFIX}:conv:{{{conversation_id}}}:deliveries"

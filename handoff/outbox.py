@@ -24,6 +24,7 @@ from handoff.transcript import Entry, Role
 log = logging.getLogger(__name__)
 
 SENT_TTL_S = 7 * 24 * 3600  # receipts may arrive days later (read receipts)
+ANSWER_TTL_S = 48 * 3600  # as long as a channel's message id is recognised as seen
 
 _POST = (
     events.lua_publish(7)
@@ -147,6 +148,27 @@ class Outbox:
         """`post`, unless the key `once` (kept `ttl` s) says it was posted before: then None.
         Key and lines are written by the same script: a crash leaves both or neither."""
         return await self._run_post(conversation, entries, once=once, ttl=ttl)
+
+    async def post_answer(
+        self,
+        conversation: ConversationKey,
+        entries: Sequence[Entry],
+        *,
+        message_id: str | None,
+        part: str = "",
+    ) -> list[str] | None:
+        """`post` the router's answer to the channel message `message_id`, once: when a crash
+        makes the router handle that message again, the lines are not posted again (None).
+        Without a message id (the web chat), a plain `post`."""
+        if not message_id or not entries:
+            return await self.post(conversation, entries)
+        once = keys.answer(conversation.id, message_id, part)
+        return await self.post_once(conversation, entries, once=once, ttl=ANSWER_TTL_S)
+
+    async def answered(self, conversation: ConversationKey, message_id: str) -> bool:
+        """Whether the answer to this channel message was posted (its turn got that far)."""
+        async with self._store.guard():
+            return bool(await self._store.redis.exists(keys.answer(conversation.id, message_id)))
 
     async def _run_post(
         self,

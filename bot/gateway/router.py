@@ -97,10 +97,14 @@ class Router:
             conversation, ttl=self._timeout + 5, wait=self._timeout + 5
         ):
             state = await self._conversations.state(conversation)
-            if inbound.message_id and inbound.message_id == state.answered:
+            if inbound.message_id and (
+                inbound.message_id == state.answered
+                or await self._outbox.answered(conversation, inbound.message_id)
+            ):
                 # Processed before a crash that came before its acknowledgement: not again.
                 log.info("%s: message %s was answered already", conversation.id,
                          inbound.message_id)  # fmt: skip
+                await self._conversations.mark_answered(conversation, inbound.message_id)
                 return Turn(replies=(), understanding=Understanding(None))
             self._metrics.messages_in.labels(conversation.channel).inc()
             turn = await self._turn(inbound, state)
@@ -125,7 +129,7 @@ class Router:
         if inbound.attachment is not None:
             # The bot reads text; an agent sees the attachment if the customer is handed over.
             reply = Outbound(conversation, notices.text_only(state.language))
-            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            await self._answer(inbound, [Entry(Role.BOT, reply.text)])
             return Turn(replies=(reply,), understanding=Understanding(None))
         try:
             if state.rasa_paused:  # handed back while Rasa could not be told
@@ -145,7 +149,7 @@ class Router:
             return await self._hand_over(
                 inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
             )
-        await self._record_replies(conversation, turn, verdict.replies)
+        await self._answer(inbound, [_bot_line(turn, reply) for reply in verdict.replies])
         await self._conversations.remember(conversation, verdict.memory.to_json(), language)
         log.info(
             "%s: intent=%s confidence=%.2f replies=%d",
@@ -177,7 +181,7 @@ class Router:
         if inbound.payload == notices.BACK_TO_BOT and state.status is Status.WAITING:
             await self.hand_back(conversation, by="the customer")
             reply = Outbound(conversation, notices.resumed(state.language))
-            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            await self._answer(inbound, [Entry(Role.BOT, reply.text)])
             return Turn(replies=(reply,), understanding=Understanding(None))
         log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
         await self._handoffs.customer_wrote(conversation, entry_id)
@@ -190,7 +194,7 @@ class Router:
         # An action that asked for the handoff already said why; inferred ones replace the
         # bot's answer, which is exactly what must not reach the customer again.
         kept = turn.replies if turn.handoff is not None else ()
-        await self._record_replies(conversation, turn, kept)
+        await self._answer(inbound, [_bot_line(turn, reply) for reply in kept], part="kept")
         summary = summarize(await self._transcript.read(conversation), turn, failed_turns=failed)
         self._metrics.handoffs.labels(signal.reason).inc()
         outcome = await self._handoffs.request(
@@ -214,9 +218,7 @@ class Router:
         )
         notice = Outbound(conversation, text, buttons)
         # The notice carries what the bot made of the message, so trainers can review it.
-        await self._outbox.post(
-            conversation, [_bot_line(turn, notice, meta={"handoff": signal.reason})]
-        )
+        await self._answer(inbound, [_bot_line(turn, notice, meta={"handoff": signal.reason})])
         await self._conversations.remember(conversation, Memory().to_json(), language)
         if signal.reason != Reason.BOT_UNAVAILABLE:
             try:
@@ -234,10 +236,16 @@ class Router:
             handoff=signal,
         )
 
-    async def _record_replies(
-        self, conversation: ConversationKey, turn: Turn, replies: tuple[Outbound, ...]
-    ) -> None:
-        await self._outbox.post(conversation, [_bot_line(turn, reply) for reply in replies])
+    async def _answer(self, inbound: Inbound, lines: list[Entry], part: str = "") -> None:
+        """Post the answer to `inbound`. A channel message is answered once: after a crash
+        that came before its turn was marked finished, the replayed turn finds the answer
+        posted and stops there (`handle`)."""
+        posted = await self._outbox.post_answer(
+            inbound.conversation, lines, message_id=inbound.message_id, part=part
+        )
+        if posted is None:
+            log.info("%s: the answer to message %s was posted before; not again",
+                     inbound.conversation.id, inbound.message_id)  # fmt: skip
 
 
 def _bot_line(turn: Turn, reply: Outbound, meta: dict[str, object] | None = None) -> Entry:

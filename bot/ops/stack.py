@@ -2,7 +2,9 @@
 and the Rasa server.
 
 Each is started only when its URL is not configured; the stack stops what it started, in
-reverse order. Used by `loket run`, the test suite and the benchmarks alike.
+reverse order, and while it runs starts again a child that died. Used by `loket run`, the test
+suite and the benchmarks alike. Before it starts the first, it takes the data folder for
+itself and stops whatever a crashed run left behind (bot/ops/pidfile.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.core.errors import ProcessFailed
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.gateway.payments import PATH as PAYMENTS_PATH
 from bot.ops.embedded_redis import EmbeddedRedis
+from bot.ops.pidfile import PidFile
 from bot.ops.processes import ChildProcess, free_port, http_ok
 from bot.ops.services import (
     actions_command,
@@ -56,6 +59,7 @@ class Stack:
         self._children: list[ChildProcess] = []
         self._stopping = threading.Event()
         self._watch: threading.Thread | None = None
+        self._pidfile: PidFile | None = None
 
     def start(self) -> Settings:
         s = self.settings
@@ -63,7 +67,9 @@ class Stack:
         try:
             redis_url = s.redis_url
             if redis_url is None:
+                self._own(s.data_dir)
                 self._redis = EmbeddedRedis(s.data_dir / "redis").start()
+                self._recorded("redis", self._redis.pid)
                 redis_url = self._redis.url
                 s = dataclasses.replace(s, redis_url=redis_url)
                 log.info("embedded Redis on %s (data in %s)", redis_url, s.data_dir / "redis")
@@ -131,9 +137,11 @@ class Stack:
                     cwd=self._root,
                 )
             )
+        self._own(s.data_dir)
         for worker in workers:
             print(f"==> starting the {worker.name} (log: {worker.log_path})", flush=True)
             worker.spawn()
+            self._recorded(worker.name, worker.pid)
             self._children.append(worker)
         for worker in workers:
             worker.wait_ready(timeout=RASA_START_TIMEOUT)
@@ -154,17 +162,38 @@ class Stack:
                     return
                 log.warning("%s exited with code %s; restarting it (log: %s)", child.name, code,
                             child.log_path)  # fmt: skip
+                if self._pidfile is not None and child.pid is not None:
+                    self._pidfile.remove(child.pid)
                 try:
+                    # Started from this thread, the child gets its parent-death signal when the
+                    # thread ends: at stop(), after which the children are stopped anyway.
                     child.start(timeout=RASA_START_TIMEOUT)
+                    self._recorded(child.name, child.pid)
                     failures.pop(child.name, None)
                 except ProcessFailed as exc:
                     failures[child.name] = n = failures.get(child.name, 0) + 1
                     due[child.name] = time.monotonic() + min(2.0**n, 300.0)
                     log.error("%s could not be restarted (%d times): %s", child.name, n, exc)
 
+    def _own(self, data_dir: Path) -> None:
+        """Take the data folder before starting anything; stop an earlier run's leftovers."""
+        if self._pidfile is not None:
+            return
+        pidfile = PidFile(data_dir)
+        for child in pidfile.acquire():
+            print(f"==> stopped the {child.name} (pid {child.pid}) an earlier run left behind",
+                  flush=True)  # fmt: skip
+        self._pidfile = pidfile
+
+    def _recorded(self, name: str, pid: int | None) -> None:
+        if self._pidfile is not None and pid is not None:
+            self._pidfile.add(name, pid)
+
     def _start(self, child: ChildProcess, *, timeout: float) -> None:
+        self._own(self.settings.data_dir)
         print(f"==> starting the {child.name} (log: {child.log_path})", flush=True)
         child.start(timeout=timeout)
+        self._recorded(child.name, child.pid)
         self._children.append(child)
 
     def child(self, name: str) -> ChildProcess | None:
@@ -184,3 +213,6 @@ class Stack:
         if self._redis is not None:
             self._redis.stop()
             self._redis = None
+        if self._pidfile is not None:
+            self._pidfile.release()
+            self._pidfile = None

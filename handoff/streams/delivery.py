@@ -5,7 +5,9 @@ retried with backoff — as long as the channel asks when it says how long to wa
 one (the customer blocked the bot, the reply window closed) or too many attempts mark the
 message failed with the reason, which the agent sees. A message already sent is never sent
 again, even when a crashed worker's entry is taken over; nor is a part of a long message that
-the channel accepted before a later part failed.
+the channel accepted before a later part failed. While Redis is unreachable a message waits in
+its place (what the channel accepted is recorded as soon as Redis is back), so the
+conversation's next message never overtakes it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from bot.core.channel import DeliveryState, Sender, SendFailed
 from bot.core.log_context import about
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 GROUP = "senders"
 MAX_ATTEMPTS = 8
 LEASE_S = 900.0  # longer than all retries of one message together
+
+
+Persist = Callable[[Callable[[], Awaitable[Any]], str], Awaitable[Any]]  # StreamWorker.persist
 
 
 def backoff(attempt: int) -> float:
@@ -68,18 +74,23 @@ class Courier:
         return await self._consumer.backlog()
 
     async def _process(self, entry: StreamEntry) -> None:
-        if not await self._consumer.lease(entry.id, LEASE_S):
-            return
+        persist = self.worker.persist
+        what = f"outbox {entry.id}"
         try:
+            if not await persist(lambda: self._consumer.lease(entry.id, LEASE_S), what):
+                return
             conversation = ConversationKey.parse(entry.fields["conversation"])
+            # Retried whole only while nothing was sent: after a send, Progress.record waits
+            # for Redis itself.
             with about(conversation.id):
-                await self._deliver(conversation, entry.fields["entry"])
-        except StoreUnavailable as exc:
+                await persist(lambda: self._deliver(conversation, entry.fields["entry"]), what)
+        except StoreUnavailable as exc:  # stopping with Redis gone
             log.warning("outbox %s: Redis unavailable, it stays queued: %s", entry.id, exc)
             with contextlib.suppress(StoreUnavailable):  # the lease expires by itself
                 await self._consumer.release(entry.id)
             return
-        await self._consumer.done(entry.id)
+        with contextlib.suppress(StoreUnavailable):  # stopping: the restart finds it sent
+            await persist(lambda: self._consumer.done(entry.id), what)
 
     async def _deliver(self, conversation: ConversationKey, entry_id: str) -> None:
         current = await self._outbox.delivery(conversation, entry_id)
@@ -87,7 +98,7 @@ class Courier:
             return  # sent already (a crash after sending), or not ours to send
         outbound = await self._outbox.outbound(conversation, entry_id)
         sender = self._senders.get(conversation.channel)
-        progress = Progress(self._outbox, conversation, entry_id, current)
+        progress = Progress(self._outbox, conversation, entry_id, current, self.worker.persist)
         if outbound is None or sender is None:
             reason = (
                 "the message is no longer in the transcript"
@@ -141,9 +152,15 @@ class Progress:
     recorded as each part is accepted so no retry or takeover sends it again."""
 
     def __init__(
-        self, outbox: Outbox, conversation: ConversationKey, entry_id: str, current: Delivery
+        self,
+        outbox: Outbox,
+        conversation: ConversationKey,
+        entry_id: str,
+        current: Delivery,
+        persist: Persist,
     ) -> None:
         self._outbox = outbox
+        self._persist = persist
         self.conversation = conversation
         self.entry_id = entry_id
         self.attempts = current.attempts
@@ -157,8 +174,9 @@ class Progress:
         await self.record(DeliveryState.QUEUED, f"sending: {parts} part(s) sent")
 
     async def record(self, state: DeliveryState, reason: str = "") -> None:
-        await self._outbox.mark(
-            self.conversation,
-            Delivery(self.entry_id, state, reason, self.attempts, now_ms(), tuple(self.ids),
-                     self.parts),
-        )  # fmt: skip
+        """Record how far the message got, waiting for Redis if need be: once the channel
+        accepted something, giving up here would send it again."""
+        delivery = Delivery(self.entry_id, state, reason, self.attempts, now_ms(), tuple(self.ids),
+                            self.parts)  # fmt: skip
+        await self._persist(lambda: self._outbox.mark(self.conversation, delivery),
+                            f"{self.conversation.id}: delivery of {self.entry_id}")  # fmt: skip

@@ -3,7 +3,9 @@
 A channel's webhook only accepts (persists and deduplicates) a message and answers; this worker
 then gives each message its turn, one at a time per conversation, and acknowledges it once the
 turn — replies queued for delivery included — is done. A crash in between leaves the message
-pending: it is processed again, never lost.
+pending: it is processed again, never lost. A turn that cannot run yet (Redis unreachable, the
+conversation locked by a turn that a crashed gateway left) waits and runs again in its place,
+before the conversation's next message.
 """
 
 from __future__ import annotations
@@ -65,17 +67,23 @@ class Intake:
         return await self._consumer.backlog()
 
     async def _process(self, entry: StreamEntry) -> None:
-        if not await self._consumer.lease(entry.id, self._lease_s):
-            return  # another worker has it (or finished it)
+        persist = self.worker.persist
+        try:
+            if not await persist(lambda: self._consumer.lease(entry.id, self._lease_s),
+                                 f"inbound {entry.id}"):  # fmt: skip
+                return  # another worker has it (or finished it)
+        except StoreUnavailable:
+            return  # stopping: it stays pending
         try:
             inbound = from_fields(entry.fields)
         except BadMessage as exc:
             log.error("inbound %s dropped: %s", entry.id, exc)
-            await self._consumer.done(entry.id)
+            await self._finish(entry.id)
             return
         try:
             with about(inbound.conversation.id):
-                await self._handle(inbound)
+                await persist(lambda: self._handle(inbound), f"{inbound.conversation.id}: turn",
+                              also=(LockTimeout,))  # fmt: skip
         except (LockTimeout, StoreUnavailable) as exc:
             log.warning("%s: turn postponed (%s); it stays queued", inbound.conversation.id, exc)
             await self._release(entry.id)
@@ -84,7 +92,11 @@ class Intake:
             log.exception("%s: turn failed; the message stays queued", inbound.conversation.id)
             await self._release(entry.id)
             return
-        await self._consumer.done(entry.id)
+        await self._finish(entry.id)
+
+    async def _finish(self, entry_id: str) -> None:
+        with contextlib.suppress(StoreUnavailable):  # stopping: the restart finds it answered
+            await self.worker.persist(lambda: self._consumer.done(entry_id), f"inbound {entry_id}")
 
     async def _release(self, entry_id: str) -> None:
         with contextlib.suppress(StoreUnavailable):  # the lease expires by itself

@@ -24,7 +24,7 @@ from bot.core.messages import (
 )
 from bot.gateway import notices
 from bot.gateway.router import Router, Team
-from handoff import Conversations, Role, Transcript, keys
+from handoff import Conversations, Role, StoreUnavailable, Transcript, keys
 from handoff.handoffs import Handoffs
 from handoff.outbox import Outbox
 from handoff.presence import Presence
@@ -303,3 +303,46 @@ async def test_a_message_replayed_after_its_turn_finished_is_not_answered_again(
     assert len(first.replies) == 1 and replay.replies == ()
     assert bot.received == ["halo"]
     assert len(await transcript.read(key)) == 2
+
+
+async def test_a_message_replayed_after_its_answer_was_posted_is_not_answered_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash came after the replies were queued, before the turn was marked finished."""
+    bot = RecordingBot()
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="telegram")
+
+    async def crash(self: Conversations, conversation: ConversationKey, message_id: str) -> None:
+        raise StoreUnavailable("the gateway died here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Conversations, "mark_answered", crash)
+        with pytest.raises(StoreUnavailable):
+            await router.handle(make_inbound("halo", key, message_id="601"))
+    replay = await router.handle(make_inbound("halo", key, message_id="601"))
+    assert replay.replies == () and bot.received == ["halo"]
+    assert [e.text for e in await transcript.read(key)] == ["halo", "echo: halo"]
+    assert await store.redis.xlen(keys.outbox()) == 1  # queued for delivery once
+
+
+async def test_a_handoff_interrupted_before_its_notice_is_completed_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's own words were queued, then the gateway died before the handoff opened."""
+    signal = HandoffSignal("backend_failure", "provider down")
+    bot = RecordingBot(answers("check_transaction", "Sistem kami sedang gangguan.", handoff=signal))
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="whatsapp")
+
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailable("the gateway died here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Handoffs, "request", crash)
+        with pytest.raises(StoreUnavailable):
+            await router.handle(make_inbound("cek transaksi", key, message_id="wamid.7"))
+    await router.handle(make_inbound("cek transaksi", key, message_id="wamid.7"))
+    bot_lines = [e.text for e in await transcript.read(key) if e.role is Role.BOT]
+    assert bot_lines[0] == "Sistem kami sedang gangguan." and len(bot_lines) == 2  # + notice
+    assert (await Conversations(store).state(key)).status is Status.WAITING

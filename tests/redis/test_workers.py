@@ -11,7 +11,7 @@ from bot.core.messages import ConversationKey, Inbound, Outbound, Turn, Understa
 from bot.core.settings import Settings
 from channels.telegram import TelegramSender, make_bot
 from channels.telegram.convert import send_requests
-from handoff import Entry, LockTimeout, Role, Transcript, keys
+from handoff import Entry, LockTimeout, Role, StoreUnavailable, Transcript, keys
 from handoff.outbox import Delivery, Outbox
 from handoff.store import Store, now_ms
 from handoff.streams.consumer import StreamConsumer
@@ -35,21 +35,22 @@ async def running(worker: StreamWorker) -> AsyncIterator[None]:
 
 
 class RecordingRouter:
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, error: Exception | None = None) -> None:
         self.seen: list[Inbound] = []
-        self._fail = fail_first
+        self.errors = [error or LockTimeout("busy")] * fail_first
 
     async def handle(self, inbound: Inbound) -> Turn:
-        if self._fail:
-            self._fail -= 1
-            raise LockTimeout("busy")
+        if self.errors:
+            raise self.errors.pop(0)
         await asyncio.sleep(0.01)  # lets other conversations interleave
         self.seen.append(inbound)
         return Turn(replies=(), understanding=Understanding(None))
 
 
 def make_intake(store: Store, router: RecordingRouter, consumer: str = "gw") -> Intake:
-    return Intake(store, router.handle, consumer=consumer, turn_timeout=5)
+    intake = Intake(store, router.handle, consumer=consumer, turn_timeout=5)
+    intake.worker._retry_wait = (0.05, 0.1)
+    return intake
 
 
 async def stream_empty(store: Store, key: str) -> bool:
@@ -107,8 +108,22 @@ async def test_another_replica_takes_over_a_dead_workers_entries_once(store: Sto
     assert await dead.lease(entry.id, 30) is False  # finished work is never redone
 
 
-async def test_a_postponed_turn_stays_queued(store: Store) -> None:
-    router = RecordingRouter(fail_first=1)
+async def test_a_postponed_turn_runs_again_in_its_place(store: Store) -> None:
+    # The turn lock is held (a crashed gateway's), then Redis is away: the message waits in its
+    # lane and runs before the conversation's next one, not after a lease expires.
+    router = RecordingRouter(fail_first=2, error=StoreUnavailable("Redis is unreachable"))
+    router.errors.insert(0, LockTimeout("busy"))
+    intake = make_intake(store, router)
+    key = make_key(channel="telegram")
+    await intake.accept(make_inbound("first", key, message_id="9"))
+    await intake.accept(make_inbound("second", key, message_id="10"))
+    async with running(intake.worker):
+        await eventually(lambda: stream_empty(store, keys.inbound()))
+    assert [m.text for m in router.seen] == ["first", "second"]
+
+
+async def test_a_turn_postponed_while_stopping_stays_queued(store: Store) -> None:
+    router = RecordingRouter(fail_first=100)
     intake = make_intake(store, router)
     await intake.accept(make_inbound("halo", make_key(channel="telegram"), message_id="9"))
     async with running(intake.worker):
@@ -116,6 +131,56 @@ async def test_a_postponed_turn_stays_queued(store: Store) -> None:
     assert router.seen == []
     pending = await store.redis.xpending(keys.inbound(), "router")
     assert pending["pending"] == 1
+    assert await store.redis.exists(keys.lease(keys.inbound(), pending["min"])) == 0
+
+
+async def test_a_restarted_consumer_takes_over_its_own_leases_at_once(store: Store) -> None:
+    before = StreamConsumer(store, keys.inbound(), "router", "host:8080", min_idle_ms=60_000)
+    after = StreamConsumer(store, keys.inbound(), "router", "host:8080", min_idle_ms=60_000)
+    other = StreamConsumer(store, keys.inbound(), "router", "host:80", min_idle_ms=60_000)
+    assert await before.lease("1-0", 60) is True  # then killed
+    assert await other.lease("1-0", 60) is False  # another replica waits for the lease
+    assert await after.lease("1-0", 60) is True  # the same gateway, restarted: at once
+    assert await before.lease("1-0", 60) is False
+    await after.done("1-0")
+    assert await after.lease("1-0", 60) is False  # finished work is never redone
+
+
+async def test_after_a_kill_the_restarted_gateway_keeps_each_conversation_in_order(
+    store: Store,
+) -> None:
+    router = RecordingRouter()
+    key = make_key(channel="whatsapp")
+    first = make_intake(store, router)
+    for i in range(3):
+        await first.accept(make_inbound(f"m{i}", key, message_id=f"wamid.{i}"))
+    # The killed gateway had read all three and was in the middle of the first turn.
+    killed = StreamConsumer(store, keys.inbound(), "router", "gw", min_idle_ms=60_000)
+    await killed.ensure_group()
+    entries = await killed.read(count=10, block_ms=10)
+    assert await killed.lease(entries[0].id, 60) is True
+    async with running(make_intake(store, router).worker):
+        await eventually(lambda: stream_empty(store, keys.inbound()), timeout=3)
+    assert [m.text for m in router.seen] == ["m0", "m1", "m2"]
+
+
+async def test_a_restart_recovers_more_pending_entries_than_one_read_holds(store: Store) -> None:
+    router = RecordingRouter()
+    key = make_key(channel="telegram")
+    intake = make_intake(store, router)
+    for i in range(7):
+        await intake.accept(make_inbound(f"m{i}", key, message_id=str(i)))
+    killed = StreamConsumer(store, keys.inbound(), "router", "gw", min_idle_ms=60_000)
+    await killed.ensure_group()
+    assert len(await killed.read(count=10, block_ms=10)) == 7
+    restarted = Intake(store, router.handle, consumer="gw", turn_timeout=5)
+    restarted.worker = StreamWorker(
+        restarted.worker._consumer, restarted.worker._handle, restarted.worker._lane_of,
+        max_pending=3,
+    )  # fmt: skip
+    async with running(restarted.worker):
+        await eventually(lambda: stream_empty(store, keys.inbound()), timeout=3)
+    assert [m.text for m in router.seen] == [f"m{i}" for i in range(7)]
 
 
 # --- delivery -----------------------------------------------------------------------------
@@ -220,6 +285,33 @@ async def test_a_message_sent_before_a_crash_is_not_sent_again(store: Store) -> 
     async with running(courier.worker):
         await eventually(lambda: stream_empty(store, keys.outbox()))
     assert sender.sent == []
+
+
+class FlakyOutbox(Outbox):
+    """Redis goes away just as the channel's acceptance is to be recorded, twice."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.outages = 2
+
+    async def mark(self, conversation: ConversationKey, delivery: Delivery, *, force: bool = False
+                   ) -> bool:  # fmt: skip
+        if delivery.state is DeliveryState.SENT and self.outages:
+            self.outages -= 1
+            raise StoreUnavailable("Redis is unreachable")
+        return await super().mark(conversation, delivery, force=force)
+
+
+async def test_redis_lost_after_a_send_neither_resends_nor_reorders(store: Store) -> None:
+    sender, outbox, key = RecordingSender(), FlakyOutbox(store), make_key(channel="telegram")
+    ids = await outbox.post(key, [Entry(Role.AGENT, "satu"), Entry(Role.AGENT, "dua")])
+    courier = Courier(store, outbox, {"telegram": sender}, consumer="gw", sleep=Sleeps())
+    courier.worker._retry_wait = (0.05, 0.1)
+    async with running(courier.worker):
+        await eventually(lambda: stream_empty(store, keys.outbox()))
+    assert [o.text for o in sender.sent] == ["satu", "dua"]
+    done = await outbox.deliveries(key)
+    assert [done[i].state for i in ids] == [DeliveryState.SENT] * 2
 
 
 # --- long messages: a part the channel accepted is never sent again ------------------------

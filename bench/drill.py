@@ -1,0 +1,119 @@
+"""What the fault drills share: the channels' stand-ins and the gateway on a running Loket,
+customers writing in the background while a fault is injected, and the closing tally."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+import aiohttp
+
+from bench import peers
+from bench.harness import Running, supervised
+from bench.peers import Arrival, TelegramApi, WhatsAppApi
+from bench.traffic import (
+    Customer,
+    Message,
+    Tally,
+    Traffic,
+    answered_refs,
+    reached_people,
+    settle,
+    tally,
+)
+from handoff.store import Store
+
+
+class Rig:
+    """Telegram and WhatsApp stand-ins and a gateway wired to them, on `loket`; open it with
+    `async with`. Customers alternate between the two channels."""
+
+    def __init__(self, loket: Running, *, give_up: float = 300.0) -> None:
+        self.loket = loket
+        self.telegram = TelegramApi()
+        self.whatsapp = WhatsAppApi()
+        self.apis: tuple[peers.ChannelApi, ...] = (self.telegram, self.whatsapp)
+        self._give_up = give_up
+        self._session: aiohttp.ClientSession | None = None
+        self._traffic: Traffic | None = None
+
+    @property
+    def traffic(self) -> Traffic:
+        assert self._traffic is not None, "open the rig with `async with` first"
+        return self._traffic
+
+    async def __aenter__(self) -> Rig:
+        for api in self.apis:
+            await api.start()
+        await self.start_gateway()
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self._traffic = Traffic(self._session, self.loket.gateway_url, give_up=self._give_up)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+        await supervised(self.loket.gateway.stop)
+        for api in self.apis:
+            await api.close()
+
+    async def start_gateway(self) -> float:
+        """Start (or start again) the gateway; the seconds it took to be ready."""
+        env = peers.channel_env(self.telegram, self.whatsapp, self.loket.gateway_url)
+        start = time.perf_counter()
+        await supervised(lambda: self.loket.start_gateway(env))
+        return time.perf_counter() - start
+
+    def arrivals(self) -> list[Arrival]:
+        return sorted((a for api in self.apis for a in api.arrivals), key=lambda a: a.at)
+
+    def all_answered(self) -> bool:
+        """Whether every message acknowledged so far has an answer."""
+        answered = answered_refs(self.arrivals())
+        return all(m.ref in answered for m in self.traffic.messages if m.acked is not None)
+
+    def customers(self, count: int) -> list[Customer]:
+        return self.traffic.customers(count, ["telegram", "whatsapp"])
+
+    def load(self, conversations: int, turns: int, gap: float) -> asyncio.Task[None]:
+        """In the background: `conversations` customers each writing `turns` messages, the
+        next `gap` seconds after the previous one was acknowledged."""
+
+        async def customer(c: Customer, delay: float) -> None:
+            await asyncio.sleep(delay)
+            for seq in range(1, turns + 1):
+                await self.traffic.send(c, seq)
+                await asyncio.sleep(gap)
+
+        customers = self.customers(conversations)
+        spread = gap / max(1, conversations)  # not all at the same instant
+        work = [customer(c, i * spread) for i, c in enumerate(customers)]
+
+        async def everyone() -> None:
+            await asyncio.gather(*work)
+
+        return asyncio.create_task(everyone(), name="drill load")
+
+    async def finish(
+        self, messages: Sequence[Message] | None = None, *, quiet: float = 60, limit: float = 900
+    ) -> Tally:
+        """Wait for the answers to settle, then count (asking Redis which unanswered messages
+        reached people instead)."""
+        messages = list(self.traffic.messages if messages is None else messages)
+        await settle(messages, self.arrivals, quiet=quiet, limit=limit)
+        arrivals = self.arrivals()
+        store = Store.from_url(self.loket.settings.redis_url or "")
+        try:
+            people = await reached_people(store, messages, answered_refs(arrivals))
+        finally:
+            await store.close()
+        return tally(messages, arrivals, people)
+
+
+def refused(messages: Sequence[Message]) -> int:
+    """Webhook attempts not acknowledged (the platform would post them again)."""
+    return sum(len(m.refusals) for m in messages)
