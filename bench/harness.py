@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -37,6 +37,40 @@ async def supervised(work: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(_SUPERVISOR, work)
 
 
+def gateway_process(
+    settings: Settings,
+    port: int,
+    data_dir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    name: str = "gateway",
+    rasa_urls: Sequence[str] = (),
+) -> ChildProcess:
+    """A gateway replica (`loket run --gateway-only`) on `port`, not yet started, using every
+    Rasa worker of `settings` unless `rasa_urls` names some; `env` adds to its environment."""
+    s = settings
+    return ChildProcess(
+        name,
+        [sys.executable, "-m", "bot.ops.cli", "run", "--gateway-only"],
+        log_path=data_dir / "log" / f"{name}.log",
+        ready=http_ok(f"http://127.0.0.1:{port}/livez"),
+        env={
+            **os.environ,
+            "REDIS_URL": s.redis_url or "",
+            "LOKET_RASA_URL": ",".join(rasa_urls or s.rasa_urls),
+            "LOKET_ACTIONS_URL": s.actions_url or "",
+            "LOKET_PROVIDER_URL": s.provider_url or "",
+            "LOKET_RASA_TOKEN": s.rasa_token,
+            "LOKET_BOT_TIMEOUT": str(s.bot_timeout),
+            "LOKET_PORT": str(port),
+            "LOKET_DATA_DIR": str(data_dir),
+            "LOKET_LOG_LEVEL": "WARNING",
+            **(env or {}),
+        },
+        cwd=ROOT,
+    )
+
+
 class Running:
     """The running Loket: its settings (every URL resolved), stack, Redis and gateway."""
 
@@ -54,27 +88,7 @@ class Running:
     def start_gateway(self, env: Mapping[str, str] | None = None, *, timeout: float = 60) -> None:
         """Start the gateway (`loket run --gateway-only`) on this run's port; `env` adds to its
         environment (channels). Blocking: from async code, run it in a thread."""
-        s = self.settings
-        self.gateway = ChildProcess(
-            "gateway",
-            [sys.executable, "-m", "bot.ops.cli", "run", "--gateway-only"],
-            log_path=self.data_dir / "log" / "gateway.log",
-            ready=http_ok(f"{self.gateway_url}/livez"),
-            env={
-                **os.environ,
-                "REDIS_URL": s.redis_url or "",
-                "LOKET_RASA_URL": ",".join(s.rasa_urls),
-                "LOKET_ACTIONS_URL": s.actions_url or "",
-                "LOKET_PROVIDER_URL": s.provider_url or "",
-                "LOKET_RASA_TOKEN": s.rasa_token,
-                "LOKET_BOT_TIMEOUT": str(s.bot_timeout),
-                "LOKET_PORT": str(self.port),
-                "LOKET_DATA_DIR": str(self.data_dir),
-                "LOKET_LOG_LEVEL": "WARNING",
-                **(env or {}),
-            },
-            cwd=ROOT,
-        )
+        self.gateway = gateway_process(self.settings, self.port, self.data_dir, env)
         self.gateway.start(timeout=timeout)
 
     def pids(self) -> dict[str, int]:
@@ -139,9 +153,11 @@ def running(
     pay_delay: float = 20.0,
     gateway: bool = True,
     bot_timeout: float = 30.0,
+    rasa_workers: int = 1,
 ) -> Iterator[Running]:
     """Start everything; `rest_channel` also opens Rasa's REST channel (for comparisons);
-    `gateway=False` leaves the gateway to `Running.start_gateway` (channels, fault drills)."""
+    `gateway=False` leaves the gateway to `Running.start_gateway` (channels, fault drills);
+    `rasa_workers` Rasa servers (the gateway uses them all)."""
     model = ensure_model(ModelInputs(ROOT), ROOT / "models")
     with tempfile.TemporaryDirectory(prefix="loket-bench-") as tmp:
         data = Path(tmp)
@@ -158,6 +174,7 @@ def running(
             sandbox_pay_delay=pay_delay,
             rasa_token="bench-token",
             bot_timeout=bot_timeout,
+            rasa_workers=rasa_workers,
         )
         stack = Stack(base, model, credentials=credentials)
         loket: Running | None = None

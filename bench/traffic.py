@@ -79,7 +79,7 @@ class Traffic:
         self, session: aiohttp.ClientSession, gateway_url: str, *, give_up: float = 300.0
     ) -> None:
         self._session = session
-        self._gateway = gateway_url
+        self.gateway_url = gateway_url  # where webhooks go; a benchmark may point it elsewhere
         self.give_up = give_up
         self.messages: list[Message] = []
         self.rest_arrivals: list[Arrival] = []
@@ -120,11 +120,11 @@ class Traffic:
     async def _webhook(self, message: Message, customer: Customer) -> None:
         n = next(self._numbers)
         if customer.channel == "telegram":
-            url = f"{self._gateway}/channels/telegram/webhook"
+            url = f"{self.gateway_url}/channels/telegram/webhook"
             body = peers.telegram_update(n, int(customer.chat), message.text)
             headers = peers.telegram_headers()
         else:
-            url = f"{self._gateway}/channels/whatsapp/webhook"
+            url = f"{self.gateway_url}/channels/whatsapp/webhook"
             body = peers.whatsapp_webhook(customer.chat, f"wamid.drill{n:012d}", message.text)
             headers = peers.whatsapp_headers(body)
         message.first_try = time.perf_counter()

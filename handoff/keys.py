@@ -49,6 +49,12 @@ def inbound() -> str:
     return f"{PREFIX}:inbound"
 
 
+def inbound_order(conversation_id: str) -> str:
+    """List: the conversation's inbound stream entry ids not yet through their turn, oldest
+    first; a worker takes an entry only when it is at the head (order across replicas)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:inbound"
+
+
 def inbound_seen(channel: str, message_id: str) -> str:
     """String with a 48 h TTL: this channel message id was already accepted (provider retries)."""
     return f"{PREFIX}:seen:{channel}:{message_id}"

@@ -20,6 +20,10 @@ class Metrics:
             "loket_messages_in", "Customer messages that reached the router", ["channel"],
             registry=r,
         )  # fmt: skip
+        self.accepted = Counter(
+            "loket_inbound_accepted", "Channel messages this gateway persisted and acknowledged",
+            ["channel"], registry=r,
+        )  # fmt: skip
         self.duplicates = Counter(
             "loket_inbound_duplicates", "Channel retries of a message already accepted",
             ["channel"], registry=r,

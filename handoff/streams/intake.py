@@ -10,13 +10,15 @@ before the conversation's next message.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from bot.core.errors import BadMessage
 from bot.core.log_context import about
-from bot.core.messages import Inbound, Turn
+from bot.core.messages import ConversationKey, Inbound, Turn
 from bot.core.metrics import Metrics
 from handoff import keys
 from handoff.errors import LockTimeout, StoreUnavailable
@@ -56,7 +58,9 @@ class Intake:
 
     async def accept(self, inbound: Inbound) -> bool:
         added = await self._queue.accept(inbound)
-        if not added:
+        if added:
+            self._metrics.accepted.labels(inbound.conversation.channel).inc()
+        else:
             self._metrics.duplicates.labels(inbound.conversation.channel).inc()
             log.info("%s: message %s seen before, ignored", inbound.conversation.id,
                      inbound.message_id)  # fmt: skip
@@ -82,6 +86,7 @@ class Intake:
             return
         try:
             with about(inbound.conversation.id):
+                await self._wait_for_turn(inbound.conversation, entry.id)
                 await persist(lambda: self._handle(inbound), f"{inbound.conversation.id}: turn",
                               also=(LockTimeout,))  # fmt: skip
         except (LockTimeout, StoreUnavailable) as exc:
@@ -93,6 +98,22 @@ class Intake:
             await self._release(entry.id)
             return
         await self._finish(entry.id)
+        with contextlib.suppress(StoreUnavailable):  # `due` drops it anyway once it is gone
+            await self._queue.finished(inbound.conversation, entry.id)
+
+    async def _wait_for_turn(self, conversation: ConversationKey, entry_id: str) -> None:
+        """Wait while an earlier message of the conversation is still being handled, perhaps by
+        another replica; raises LockTimeout after half the lease (the entry is released and
+        comes back later), so a dead replica's entry never holds this one for good."""
+        deadline = time.monotonic() + self._lease_s / 2
+        wait = 0.02
+        while not await self.worker.persist(
+            lambda: self._queue.due(conversation, entry_id), f"inbound {entry_id}"
+        ):
+            if time.monotonic() > deadline:
+                raise LockTimeout("an earlier message of the conversation is not through yet")
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 1.0)
 
     async def _finish(self, entry_id: str) -> None:
         with contextlib.suppress(StoreUnavailable):  # stopping: the restart finds it answered

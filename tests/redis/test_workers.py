@@ -16,6 +16,7 @@ from handoff.outbox import Delivery, Outbox
 from handoff.store import Store, now_ms
 from handoff.streams.consumer import StreamConsumer
 from handoff.streams.delivery import MAX_ATTEMPTS, Courier
+from handoff.streams.inbound import InboundQueue
 from handoff.streams.intake import Intake
 from handoff.streams.workers import StreamWorker
 from tests.support.builders import RecordingSender, make_inbound, make_key
@@ -181,6 +182,57 @@ async def test_a_restart_recovers_more_pending_entries_than_one_read_holds(store
     async with running(restarted.worker):
         await eventually(lambda: stream_empty(store, keys.inbound()), timeout=3)
     assert [m.text for m in router.seen] == [f"m{i}" for i in range(7)]
+
+
+class HeldRouter(RecordingRouter):
+    """Handles a conversation's first message only once `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started: list[str] = []
+
+    async def handle(self, inbound: Inbound) -> Turn:
+        self.started.append(inbound.text)
+        if inbound.text.endswith("1"):
+            await self.release.wait()
+        return await super().handle(inbound)
+
+
+async def test_a_replica_waits_for_an_earlier_message_another_replica_holds(
+    store: Store,
+) -> None:
+    """Consecutive messages of one chat read by two replicas are still handled in order."""
+    router = HeldRouter()
+    replica_a, replica_b = make_intake(store, router, "a:1"), make_intake(store, router, "b:1")
+    key = make_key(channel="whatsapp")
+    for n in (1, 2):
+        await replica_a.accept(make_inbound(f"pesan {n}", key, message_id=f"wamid.{n}"))
+    reader = StreamConsumer(store, keys.inbound(), "router", "a:1", min_idle_ms=60_000)
+    await reader.ensure_group()
+    first, second = await reader.read(count=2, block_ms=10)
+    held = asyncio.create_task(replica_a._process(first))  # replica A holds message 1 ...
+    await eventually(lambda: router.started == ["pesan 1"])
+    waiting = asyncio.create_task(replica_b._process(second))  # ... B has message 2
+    await asyncio.sleep(0.3)
+    assert router.started == ["pesan 1"]  # B has not begun: 1 is not through yet
+    router.release.set()
+    await asyncio.wait_for(asyncio.gather(held, waiting), 10)
+    assert [m.text for m in router.seen] == ["pesan 1", "pesan 2"]
+    assert await store.redis.llen(keys.inbound_order(key.id)) == 0
+
+
+async def test_an_entry_finished_without_its_order_mark_blocks_nothing(store: Store) -> None:
+    """A crash between acknowledging an entry and taking it off the order list."""
+    queue = InboundQueue(store)
+    key = make_key(channel="telegram")
+    for n in (1, 2):
+        await queue.accept(make_inbound(f"m{n}", key, message_id=f"u{n}"))
+    first, second = (i for i, _ in await store.redis.xrange(keys.inbound()))
+    assert await queue.due(key, second) is False
+    await store.redis.xdel(keys.inbound(), first)  # acknowledged (and deleted), mark left
+    assert await queue.due(key, second) is True
+    assert await store.redis.lrange(keys.inbound_order(key.id), 0, -1) == [second]
 
 
 # --- delivery -----------------------------------------------------------------------------

@@ -93,12 +93,15 @@ def make_app(services: InboxServices) -> web.Application:
 class Browser:
     """One agent's browser: its own cookie jar, the CSRF token the page would send."""
 
-    def __init__(self, server: TestServer) -> None:
+    def __init__(self, server: TestServer | str) -> None:
+        """`server`: the app under test, or the base URL of a running gateway."""
         self.server = server
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.csrf = ""
 
     def url(self, path: str) -> str:
+        if isinstance(self.server, str):
+            return self.server + path
         return str(self.server.make_url(path))
 
     async def login(self, name: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
