@@ -29,10 +29,12 @@ import asyncio
 import re
 import statistics
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
+import redis
 
 from bench import peers
 from bench.harness import Running, cpu_seconds, gateway_process, peak_mb, running, table
@@ -169,8 +171,21 @@ async def timed(session: aiohttp.ClientSession, url: str, bodies: Sequence[dict[
     return took
 
 
-async def profile(b: Bench, session: aiohttp.ClientSession, count: int) -> list[list[str]]:
-    """Where one turn's time goes, one message at a time."""
+def command_counts(redis_url: str) -> Counter[str]:
+    """Redis's own count of the commands it ran so far, by command."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
+
+
+async def profile(
+    b: Bench, session: aiohttp.ClientSession, count: int
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Where one turn's time goes, one message at a time; and the Redis commands a message
+    costs on the gateway path (the gateway's and Rasa's tracker store's together)."""
     texts = [m.text for m in b.traffic.messages[:count]]
     token = b.loket.settings.rasa_token
     parse = await timed(session, f"{b.rest_url}/model/parse?token={token}",
@@ -181,9 +196,12 @@ async def profile(b: Bench, session: aiohttp.ClientSession, count: int) -> list[
     try:
         customer = b.traffic.customer("whatsapp")
         b.traffic.gateway_url = gateway.url
+        redis_url = b.loket.redis.url
+        before = await asyncio.to_thread(command_counts, redis_url)
         for seq in range(1, count + 1):
             await b.traffic.send(customer, seq)
         await settle(b.traffic.messages[-count:], lambda: b.arrivals(False), quiet=30, limit=300)
+        used = await asyncio.to_thread(command_counts, redis_url) - before
         sums = await scrape(session, gateway.url)
     finally:
         b.stop(gateway.child)
@@ -197,7 +215,10 @@ async def profile(b: Bench, session: aiohttp.ClientSession, count: int) -> list[
         ["  of which the gateway's own work (Redis, policy)",
          f"{turn - rasa:.1f}" if turn and rasa else "-"],
     ]  # fmt: skip
-    return rows
+    used.pop("info", None)
+    commands = [[name, f"{n / count:.1f}"] for name, n in used.most_common(12)]
+    commands.append(["all commands", f"{sum(used.values()) / count:.1f}"])
+    return rows, commands
 
 
 async def run(args: argparse.Namespace, loket: Running) -> None:
@@ -242,14 +263,16 @@ async def run(args: argparse.Namespace, loket: Running) -> None:
                         proxy.stop()
                     for g in gateways:
                         b.stop(g.child)
-            timing = await profile(b, session, args.profile)
-        report(phases, b, timing)
+            timing, commands = await profile(b, session, args.profile)
+        report(phases, b, timing, commands)
     finally:
         await telegram.close()
         await whatsapp.close()
 
 
-def report(phases: list[Phase], b: Bench, timing: list[list[str]]) -> None:
+def report(
+    phases: list[Phase], b: Bench, timing: list[list[str]], commands: list[list[str]]
+) -> None:
     base = phases[0]
     b95 = quantiles(base.tally.latencies)[1]
     rows = []
@@ -270,6 +293,8 @@ def report(phases: list[Phase], b: Bench, timing: list[list[str]]) -> None:
     print(table(["configuration", "turn", "Rasa"], turns))
     print("\nwhere one turn's time goes, one message at a time (mean ms)")
     print(table(["step", "ms"], timing))
+    print("\nRedis commands per message on the gateway path (the gateway and Rasa's tracker store)")
+    print(table(["command", "per message"], commands))
     pids = b.pids()
     names = sorted(pids)
     cpu = [[p.name, *(f"{p.cpu[n]:.1f}" if n in p.cpu else "-" for n in names)] for p in phases]
