@@ -38,6 +38,7 @@ class Rig:
         self._give_up = give_up
         self._session: aiohttp.ClientSession | None = None
         self._traffic: Traffic | None = None
+        self.everyone: list[Customer] = []  # every customer made so far
 
     @property
     def traffic(self) -> Traffic:
@@ -74,10 +75,13 @@ class Rig:
     def all_answered(self) -> bool:
         """Whether every message acknowledged so far has an answer."""
         answered = answered_refs(self.arrivals())
-        return all(m.ref in answered for m in self.traffic.messages if m.acked is not None)
+        return all(m.ref in answered for m in self.traffic.messages
+                   if m.acked is not None and m.asks_about_ref)  # fmt: skip
 
     def customers(self, count: int) -> list[Customer]:
-        return self.traffic.customers(count, ["telegram", "whatsapp"])
+        made = self.traffic.customers(count, ["telegram", "whatsapp"])
+        self.everyone.extend(made)
+        return made
 
     def load(self, conversations: int, turns: int, gap: float) -> asyncio.Task[None]:
         """In the background: `conversations` customers each writing `turns` messages, the
@@ -99,7 +103,7 @@ class Rig:
         return asyncio.create_task(everyone(), name="drill load")
 
     async def finish(
-        self, messages: Sequence[Message] | None = None, *, quiet: float = 60, limit: float = 900
+        self, messages: Sequence[Message] | None = None, *, quiet: float = 45, limit: float = 900
     ) -> Tally:
         """Wait for the answers to settle, then count (asking Redis which unanswered messages
         reached people instead)."""

@@ -58,6 +58,7 @@ class Message:
     acked: float | None = None
     attempts: int = 0
     refusals: list[int] = field(default_factory=list)  # statuses before the 2xx; 0: no answer
+    asks_about_ref: bool = True  # False: a text of the drill's own, whose answer names no ref
 
 
 @dataclass
@@ -94,17 +95,20 @@ class Traffic:
     def customers(self, count: int, channels: Sequence[str]) -> list[Customer]:
         return [self.customer(channels[i % len(channels)]) for i in range(count)]
 
-    def message(self, customer: Customer, seq: int) -> Message:
+    def message(self, customer: Customer, seq: int, text: str = "") -> Message:
+        """A new message; unless `text` is given, it asks about a reference of its own."""
         n = next(self._numbers)
         ref = f"TRX{n:08d}"
-        text = PHRASES[n % len(PHRASES)].format(ref=ref)
-        message = Message(ref, customer.conversation, seq, text)
+        asked = text or PHRASES[n % len(PHRASES)].format(ref=ref)
+        message = Message(ref, customer.conversation, seq, asked, asks_about_ref=not text)
         self.messages.append(message)
         return message
 
-    async def send(self, customer: Customer, seq: int, *, rasa_url: str = "") -> Message:
+    async def send(
+        self, customer: Customer, seq: int, *, text: str = "", rasa_url: str = ""
+    ) -> Message:
         """A new message from `customer`, posted until acknowledged (or `give_up` s passed)."""
-        message = self.message(customer, seq)
+        message = self.message(customer, seq, text)
         async with customer.turn:
             if customer.channel == "rest":
                 await self._rest(message, customer, rasa_url)
@@ -185,7 +189,7 @@ async def settle(
     while time.perf_counter() < deadline:
         now = arrivals()
         answered = answered_refs(now)
-        if all(m.ref in answered for m in messages if m.acked is not None):
+        if all(m.ref in answered for m in messages if m.acked is not None and m.asks_about_ref):
             return
         if len(now) != seen:
             seen, last_change = len(now), time.perf_counter()

@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 RASA_START_TIMEOUT = 240.0  # loading TensorFlow and the model on a small machine
 
 
+def rasa_lock_lifetime(bot_timeout: float) -> int:
+    """Seconds Rasa keeps a conversation's ticket lock (its TICKET_LOCK_LIFETIME, 60 by
+    default): half the gateway's bot timeout, so that a lock left behind when Rasa or Redis
+    failed mid-turn expires before the gateway gives the next turn up. The gateway's own turn
+    lock is what keeps one conversation's messages in order."""
+    return max(5, int(bot_timeout // 2))
+
+
 def rasa_redis_env(redis_url: str) -> dict[str, str]:
     """The LOKET_REDIS_* variables bot/endpoints.yml reads, from a redis:// URL."""
     parts = urlsplit(redis_url)
@@ -118,6 +126,7 @@ class Stack:
                         **rasa_redis_env(redis_url),
                         "LOKET_ACTIONS_URL": s.actions_url or "",
                         "LOKET_RASA_TOKEN": s.rasa_token,
+                        "TICKET_LOCK_LIFETIME": str(rasa_lock_lifetime(s.bot_timeout)),
                     }
                 )
                 rasa = ChildProcess(
