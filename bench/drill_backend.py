@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bench.drill import Rig
+from bench.drill import Rig, choices
 from bench.harness import Running, running, supervised, table
 from bench.peers import Arrival
 from bench.traffic import Customer, Message, Tally, print_tally, quantiles
@@ -62,8 +62,9 @@ class Phase:
         return "during" if a.sent < self.down_until else "after"
 
 
-async def first_answer(rig: Rig, customer: Customer, since: float, patience: float
-                       ) -> Arrival | None:  # fmt: skip
+async def first_answer(
+    rig: Rig, customer: Customer, since: float, patience: float
+) -> Arrival | None:
     """The first message the channel received for this customer after `since`."""
     deadline = time.perf_counter() + patience
     while time.perf_counter() < deadline:
@@ -74,8 +75,9 @@ async def first_answer(rig: Rig, customer: Customer, since: float, patience: flo
     return None
 
 
-async def customer_loop(rig: Rig, phase: Phase, customer: Customer, turns: int, gap: float,
-                        patience: float) -> None:  # fmt: skip
+async def customer_loop(
+    rig: Rig, phase: Phase, customer: Customer, turns: int, gap: float, patience: float
+) -> None:
     for seq in range(1, turns + 1):
         sent = time.perf_counter()
         message = await rig.traffic.send(customer, seq)
@@ -105,8 +107,9 @@ async def fail(child: ChildProcess, how: str, down: float) -> float:
     return time.perf_counter()
 
 
-async def run_phase(rig: Rig, loket: Running, target: str, how: str,
-                    args: argparse.Namespace) -> Phase:  # fmt: skip
+async def run_phase(
+    rig: Rig, loket: Running, target: str, how: str, args: argparse.Namespace
+) -> Phase:
     phase = Phase(target, how)
     child = loket.stack.child(TARGETS[target])
     assert child is not None, f"the stack runs no {TARGETS[target]}"
@@ -123,7 +126,7 @@ async def run_phase(rig: Rig, loket: Running, target: str, how: str,
     phase.down_from = time.perf_counter()
     phase.down_until = await fail(child, how, args.down)
     await load
-    phase.tally = await rig.finish(rig.traffic.messages[first:], quiet=10, limit=120)
+    phase.tally = await rig.finish(rig.traffic.messages[first:], limit=300)
     return phase
 
 
@@ -133,58 +136,95 @@ def rows(phase: Phase) -> list[list[str]]:
         answers = [a for a in phase.answers if phase.window(a) == window]
         waits = [a.answered - a.sent for a in answers if a.answered is not None]
         p50 = quantiles(waits)[0] / 1000
-        out.append([
-            f"{phase.target} {phase.how}", window, str(len(answers)),
-            str(sum(a.usual for a in answers)),
-            str(sum(a.answered is not None and not a.usual for a in answers)),
-            str(sum(a.answered is None for a in answers)),
-            f"{p50:.1f}" if waits else "-", f"{max(waits):.1f}" if waits else "-",
-        ])  # fmt: skip
+        out.append(
+            [
+                f"{phase.target} {phase.how}",
+                window,
+                str(len(answers)),
+                str(sum(a.usual for a in answers)),
+                str(sum(a.answered is not None and not a.usual for a in answers)),
+                str(sum(a.answered is None for a in answers)),
+                f"{p50:.1f}" if waits else "-",
+                f"{max(waits):.1f}" if waits else "-",
+            ]
+        )
     return out
 
 
-async def drill(args: argparse.Namespace, loket: Running) -> None:
+async def drill(args: argparse.Namespace, loket: Running) -> list[Phase]:
     phases = []
-    async with Rig(loket) as rig:
-        for target in args.targets.split(","):
-            for how in args.how.split(","):
+    async with Rig.on(loket, quiet=args.quiet) as rig:
+        for target in args.targets:
+            for how in args.how:
                 phases.append(await run_phase(rig, loket, target, how, args))
-    print(f"\n{args.conversations} conversations at a time; the target fails {args.at:g} s in "
-          f"for {args.down:g} s (kill: SIGKILL, then started again; freeze: SIGSTOP, then "
-          "SIGCONT); 'during' runs until it answers again")  # fmt: skip
-    headers = ["target, how", "sent", "messages", "usual answer", "honest answer",
-               "no answer", "p50 s", "max s"]  # fmt: skip
+    print(
+        f"\n{args.conversations} conversations at a time; the target fails {args.at:g} s in "
+        f"for {args.down:g} s (kill: SIGKILL, then started again; freeze: SIGSTOP, then "
+        "SIGCONT); 'during' runs until it answers again"
+    )
+    headers = [
+        "target, how",
+        "sent",
+        "messages",
+        "usual answer",
+        "honest answer",
+        "no answer",
+        "p50 s",
+        "max s",
+    ]
     print(table(headers, [row for p in phases for row in rows(p)]))
     honest = sorted({a.text for p in phases for a in p.answers if a.answered and not a.usual})
     if honest:
         print("\nthe honest answers:")
         for text in honest:
             print(f"  {text[:160]}")
-    print_tally("messages (lost/duplicated/out of order count acknowledged messages)",
-                [(f"{p.target} {p.how}", p.tally) for p in phases])  # fmt: skip
+    print_tally(
+        "messages (lost/duplicated/out of order count acknowledged messages)",
+        [(f"{p.target} {p.how}", p.tally) for p in phases],
+    )
+    return phases
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.drill_backend", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--targets",
+        type=choices(*TARGETS),
+        default="actions,provider",
+        help="actions, provider or both (default)",
+    )
+    p.add_argument(
+        "--how",
+        type=choices("kill", "freeze"),
+        default="kill,freeze",
+        help="kill, freeze or both (default)",
+    )
+    p.add_argument("--down", type=float, default=15.0, help="seconds the target is down")
+    p.add_argument("--at", type=float, default=5.0, help="seconds into each part")
+    p.add_argument("--conversations", type=int, default=12)
+    p.add_argument("--turns", type=int, default=6, help="messages per conversation at most")
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=2.0,
+        help="seconds between an answer and the customer's next message",
+    )
+    p.add_argument(
+        "--patience", type=float, default=90.0, help="seconds a customer waits for an answer"
+    )
+    p.add_argument(
+        "--quiet",
+        type=float,
+        default=10.0,
+        help="at the end, seconds to wait for answers once no work is queued",
+    )
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.drill_backend", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--targets", default="actions,provider", help="actions, provider or both")
-    parser.add_argument("--how", default="kill,freeze", help="kill, freeze or both")
-    parser.add_argument("--down", type=float, default=15.0, help="seconds the target is down")
-    parser.add_argument("--at", type=float, default=5.0, help="seconds into each part")
-    parser.add_argument("--conversations", type=int, default=12)
-    parser.add_argument("--turns", type=int, default=6, help="messages per conversation at most")
-    parser.add_argument("--gap", type=float, default=2.0, help="seconds between an answer and "
-                        "the customer's next message")  # fmt: skip
-    parser.add_argument("--patience", type=float, default=90.0,
-                        help="seconds a customer waits for an answer")  # fmt: skip
-    args = parser.parse_args(argv)
-    for name in args.targets.split(","):
-        if name not in TARGETS:
-            parser.error(f"--targets: {name!r} is not one of {', '.join(TARGETS)}")
-    for how in args.how.split(","):
-        if how not in ("kill", "freeze"):
-            parser.error(f"--how: {how!r} is not kill or freeze")
+    args = parser().parse_args(argv)
     with running(gateway=False) as loket:
         asyncio.run(drill(args, loket))
 

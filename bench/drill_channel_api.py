@@ -20,20 +20,20 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from bench.drill import Rig
+from bench.drill import Rig, choices
 from bench.harness import Running, running, table
-from bench.traffic import print_tally
+from bench.traffic import Tally, print_tally
 
 STATUS = {"429": 429, "5xx": 500}
 RETRY_AFTER = 5  # seconds, as both APIs tell a client over its limit
 
 
-async def drill(args: argparse.Namespace, loket: Running) -> None:
+async def drill(args: argparse.Namespace, loket: Running) -> Tally:
     windows = []
-    async with Rig(loket) as rig:
+    async with Rig.on(loket, quiet=args.quiet) as rig:
         load = rig.load(args.conversations, args.turns, args.gap)
         await asyncio.sleep(args.at)
-        for kind in args.refusals.split(","):
+        for kind in args.refusals:
             refused_before = sum(api.refused for api in rig.apis)
             start = time.perf_counter()
             for api in rig.apis:
@@ -53,32 +53,60 @@ async def drill(args: argparse.Namespace, loket: Running) -> None:
         refused_after = windows[i + 1][3] if i + 1 < len(windows) else refused_total
         until = windows[i + 1][1] if i + 1 < len(windows) else float("inf")
         caught_up = [a.at for a in arrivals if recovered <= a.at < until]
-        rows.append([kind, f"{recovered - start:.0f}", str(refused_after - refused_before),
-                     f"{max(caught_up) - recovered:.1f}" if caught_up else "-"])  # fmt: skip
-    print(f"\nboth channel APIs refuse every send for {args.down:g} s, {args.at:g} s into "
-          f"{args.conversations} conversations x {args.turns} messages")  # fmt: skip
+        rows.append(
+            [
+                kind,
+                f"{recovered - start:.0f}",
+                str(refused_after - refused_before),
+                f"{max(caught_up) - recovered:.1f}" if caught_up else "-",
+            ]
+        )
+    print(
+        f"\nboth channel APIs refuse every send for {args.down:g} s, {args.at:g} s into "
+        f"{args.conversations} conversations x {args.turns} messages"
+    )
     print(table(["refusal", "seconds", "sends refused", "last reply s after recovery"], rows))
-    print_tally("messages (lost/duplicated/out of order count acknowledged messages)",
-                [("channel APIs refusing", result)])  # fmt: skip
+    print_tally(
+        "messages (lost/duplicated/out of order count acknowledged messages)",
+        [("channel APIs refusing", result)],
+    )
+    return result
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.drill_channel_api", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--refusals",
+        type=choices(*STATUS),
+        default="429,5xx",
+        help="429, 5xx or both (default), in the order given",
+    )
+    p.add_argument("--down", type=float, default=30.0, help="seconds each refusal lasts")
+    p.add_argument("--at", type=float, default=8.0, help="seconds into the load")
+    p.add_argument(
+        "--between", type=float, default=15.0, help="seconds of normal service after each refusal"
+    )
+    p.add_argument("--conversations", type=int, default=24)
+    p.add_argument("--turns", type=int, default=6, help="messages per conversation")
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=2.0,
+        help="seconds between a customer's acknowledged message and the next",
+    )
+    p.add_argument(
+        "--quiet",
+        type=float,
+        default=10.0,
+        help="at the end, seconds to wait for answers once no work is queued",
+    )
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.drill_channel_api", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--refusals", default="429,5xx", help="429, 5xx or both, in that order")
-    parser.add_argument("--down", type=float, default=30.0, help="seconds each refusal lasts")
-    parser.add_argument("--at", type=float, default=8.0, help="seconds into the load")
-    parser.add_argument("--between", type=float, default=15.0,
-                        help="seconds of normal service after each refusal")  # fmt: skip
-    parser.add_argument("--conversations", type=int, default=24)
-    parser.add_argument("--turns", type=int, default=6, help="messages per conversation")
-    parser.add_argument("--gap", type=float, default=2.0, help="seconds between a customer's "
-                        "acknowledged message and the next")  # fmt: skip
-    args = parser.parse_args(argv)
-    for kind in args.refusals.split(","):
-        if kind not in STATUS:
-            parser.error(f"--refusals: {kind!r} is not 429 or 5xx")
+    args = parser().parse_args(argv)
     with running(gateway=False) as loket:
         asyncio.run(drill(args, loket))
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from bench.drill import Rig, refused
 from bench.harness import Running, running, supervised, table
-from bench.traffic import Customer, print_tally
+from bench.traffic import Customer, Tally, print_tally
 from bot.core.messages import ConversationKey
 from handoff import StoreUnavailable, Transcript
 from handoff.handoffs import Handoffs
@@ -71,6 +71,14 @@ class Probe:
         await self._store.close()
 
 
+@dataclass(frozen=True)
+class Outcome:
+    tally: Tally
+    handoffs: tuple[int, int]  # open before the stop, still open after
+    lines: tuple[int, int]  # transcript lines before the stop, still there after
+    lost_writes: int  # the probe's acknowledged writes missing after the restart
+
+
 @dataclass
 class Snapshot:
     waiting: set[str]
@@ -103,9 +111,9 @@ async def ask_for_people(rig: Rig, count: int) -> list[Customer]:
     return customers
 
 
-async def drill(args: argparse.Namespace, loket: Running) -> None:
+async def drill(args: argparse.Namespace, loket: Running) -> Outcome:
     redis = loket.redis
-    async with Rig(loket) as rig:
+    async with Rig.on(loket, quiet=args.quiet) as rig:
         await ask_for_people(rig, args.handoffs)
         probe = Probe(redis.url)
         probe.start()
@@ -138,37 +146,77 @@ async def drill(args: argparse.Namespace, loket: Running) -> None:
         f"\nRedis stopped with SIG{args.signal.upper()} {args.at:g} s into the load, started "
         f"again {args.down:g} s later (appendonly yes, appendfsync everysec)"
     )
-    print(table(["", "value"], [
-        ["seconds from the stop to the first acknowledged webhook",
-         f"{min(acked_after) - killed:.1f}" if acked_after else "-"],
-        ["seconds from the restart to the first reply sent",
-         f"{min(answered_after) - restarted:.1f}" if answered_after else "-"],
-        ["webhook posts refused while Redis was away (posted again)", str(refused(messages))],
-        ["open handoffs before / still open after", f"{len(before.waiting)} / "
-         f"{len(before.waiting & after.waiting)}"],
-        ["transcript lines before / still there after",
-         f"{sum(before.lines.values())} / {kept_lines}"],
-        ["probe: writes acknowledged before the stop / persisted",
-         f"{probe.at_kill} / {persisted}"],
-        ["probe: acknowledged writes lost", str(lost_writes)],
-    ]))  # fmt: skip
-    print_tally("messages (lost/duplicated/out of order count acknowledged messages)",
-                [("Redis restarted", result)])  # fmt: skip
+    print(
+        table(
+            ["", "value"],
+            [
+                [
+                    "seconds from the stop to the first acknowledged webhook",
+                    f"{min(acked_after) - killed:.1f}" if acked_after else "-",
+                ],
+                [
+                    "seconds from the restart to the first reply sent",
+                    f"{min(answered_after) - restarted:.1f}" if answered_after else "-",
+                ],
+                [
+                    "webhook posts refused while Redis was away (posted again)",
+                    str(refused(messages)),
+                ],
+                [
+                    "open handoffs before / still open after",
+                    f"{len(before.waiting)} / {len(before.waiting & after.waiting)}",
+                ],
+                [
+                    "transcript lines before / still there after",
+                    f"{sum(before.lines.values())} / {kept_lines}",
+                ],
+                [
+                    "probe: writes acknowledged before the stop / persisted",
+                    f"{probe.at_kill} / {persisted}",
+                ],
+                ["probe: acknowledged writes lost", str(lost_writes)],
+            ],
+        )
+    )
+    print_tally(
+        "messages (lost/duplicated/out of order count acknowledged messages)",
+        [("Redis restarted", result)],
+    )
+    return Outcome(
+        result,
+        (len(before.waiting), len(before.waiting & after.waiting)),
+        (sum(before.lines.values()), kept_lines),
+        lost_writes,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.drill_redis", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument("--conversations", type=int, default=40)
+    p.add_argument("--turns", type=int, default=8, help="messages per conversation")
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=3.0,
+        help="seconds between a customer's acknowledged message and the next",
+    )
+    p.add_argument("--handoffs", type=int, default=4, help="customers asking for a person")
+    p.add_argument("--at", type=float, default=10.0, help="seconds into the load")
+    p.add_argument("--down", type=float, default=5.0, help="seconds Redis stays stopped")
+    p.add_argument("--signal", choices=["kill", "term"], default="kill")
+    p.add_argument(
+        "--quiet",
+        type=float,
+        default=10.0,
+        help="at the end, seconds to wait for answers once no work is queued",
+    )
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.drill_redis", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--conversations", type=int, default=40)
-    parser.add_argument("--turns", type=int, default=8, help="messages per conversation")
-    parser.add_argument("--gap", type=float, default=3.0, help="seconds between a customer's "
-                        "acknowledged message and the next")  # fmt: skip
-    parser.add_argument("--handoffs", type=int, default=4, help="customers asking for a person")
-    parser.add_argument("--at", type=float, default=10.0, help="seconds into the load")
-    parser.add_argument("--down", type=float, default=5.0, help="seconds Redis stays stopped")
-    parser.add_argument("--signal", choices=["kill", "term"], default="kill")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     with running(gateway=False) as loket:
         asyncio.run(drill(args, loket))
 
