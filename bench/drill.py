@@ -3,6 +3,7 @@ customers writing in the background while a fault is injected, and the closing t
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -159,6 +160,29 @@ class Rig:
         finally:
             await store.close()
         return tally(messages, arrivals, people)
+
+
+def drill_parser(
+    module: str, doc: str, *, conversations: int, turns: int, gap: float
+) -> argparse.ArgumentParser:
+    """A drill's command line with the options every drill has: its customers and how long it
+    waits for answers at the end."""
+    p = argparse.ArgumentParser(prog=f"python -m bench.{module}", description=doc.split("\n\n")[0])
+    p.add_argument("--conversations", type=int, default=conversations)
+    p.add_argument("--turns", type=int, default=turns, help="messages per conversation")
+    p.add_argument(
+        "--gap",
+        type=float,
+        default=gap,
+        help="seconds between a customer's acknowledged message and the next",
+    )
+    p.add_argument(
+        "--quiet",
+        type=float,
+        default=10.0,
+        help="at the end, seconds to wait for answers once no work is queued",
+    )
+    return p
 
 
 def choices(*allowed: str) -> Callable[[str], list[str]]:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bench.drill import Rig, choices
+from bench.drill import Rig, choices, drill_parser
 from bench.harness import Running, running, supervised, table
 from bench.peers import Arrival
 from bench.traffic import Customer, Message, Tally, print_tally, quantiles
@@ -186,9 +186,7 @@ async def drill(args: argparse.Namespace, loket: Running) -> list[Phase]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drill_backend", description=__doc__.split("\n\n")[0]
-    )
+    p = drill_parser("drill_backend", __doc__ or "", conversations=12, turns=6, gap=2.0)
     p.add_argument(
         "--targets",
         type=choices(*TARGETS),
@@ -203,22 +201,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--down", type=float, default=15.0, help="seconds the target is down")
     p.add_argument("--at", type=float, default=5.0, help="seconds into each part")
-    p.add_argument("--conversations", type=int, default=12)
-    p.add_argument("--turns", type=int, default=6, help="messages per conversation at most")
-    p.add_argument(
-        "--gap",
-        type=float,
-        default=2.0,
-        help="seconds between an answer and the customer's next message",
-    )
     p.add_argument(
         "--patience", type=float, default=90.0, help="seconds a customer waits for an answer"
-    )
-    p.add_argument(
-        "--quiet",
-        type=float,
-        default=10.0,
-        help="at the end, seconds to wait for answers once no work is queued",
     )
     return p
 

@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from bench.drill import Rig, choices
+from bench.drill import Rig, choices, drill_parser
 from bench.harness import Running, running, table
 from bench.traffic import Tally, print_tally
 
@@ -74,9 +74,7 @@ async def drill(args: argparse.Namespace, loket: Running) -> Tally:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drill_channel_api", description=__doc__.split("\n\n")[0]
-    )
+    p = drill_parser("drill_channel_api", __doc__ or "", conversations=24, turns=6, gap=2.0)
     p.add_argument(
         "--refusals",
         type=choices(*STATUS),
@@ -87,20 +85,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--at", type=float, default=8.0, help="seconds into the load")
     p.add_argument(
         "--between", type=float, default=15.0, help="seconds of normal service after each refusal"
-    )
-    p.add_argument("--conversations", type=int, default=24)
-    p.add_argument("--turns", type=int, default=6, help="messages per conversation")
-    p.add_argument(
-        "--gap",
-        type=float,
-        default=2.0,
-        help="seconds between a customer's acknowledged message and the next",
-    )
-    p.add_argument(
-        "--quiet",
-        type=float,
-        default=10.0,
-        help="at the end, seconds to wait for answers once no work is queued",
     )
     return p
 

@@ -1,7 +1,7 @@
 """Kill drill: `kill -9` of the gateway mid-load, then a restart; every acknowledged message
 must be answered exactly once.
 
-    .venv/bin/python -m bench.drill_kill_gateway [--conversations 40] [--turns 8] [--gap 1]
+    .venv/bin/python -m bench.drill_kill_gateway [--conversations 40] [--turns 8] [--gap 3]
                                                  [--kills 3] [--every 8] [--down 3]
 
 Starts a whole Loket in a temporary folder with Telegram (webhook) and WhatsApp pointed at
@@ -21,7 +21,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from bench.drill import Rig, refused
+from bench.drill import Rig, drill_parser, refused
 from bench.harness import Running, running, supervised, table
 from bench.traffic import Tally, print_tally
 from handoff import keys
@@ -84,26 +84,10 @@ async def drill(args: argparse.Namespace, loket: Running) -> Tally:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drill_kill_gateway", description=__doc__.split("\n\n")[0]
-    )
-    p.add_argument("--conversations", type=int, default=40)
-    p.add_argument("--turns", type=int, default=8, help="messages per conversation")
-    p.add_argument(
-        "--gap",
-        type=float,
-        default=1.0,
-        help="seconds between a customer's acknowledged message and the next",
-    )
+    p = drill_parser("drill_kill_gateway", __doc__ or "", conversations=40, turns=8, gap=3.0)
     p.add_argument("--kills", type=int, default=3)
     p.add_argument("--every", type=float, default=8.0, help="seconds between kills")
     p.add_argument("--down", type=float, default=3.0, help="seconds before the restart")
-    p.add_argument(
-        "--quiet",
-        type=float,
-        default=10.0,
-        help="at the end, seconds to wait for answers once no work is queued",
-    )
     return p
 
 

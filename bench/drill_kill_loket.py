@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.drill import Rig
+from bench.drill import Rig, drill_parser
 from bench.harness import ROOT, supervised, table
 from bench.traffic import Tally, print_tally
 from bot.ops.model import ModelInputs, ensure_model
@@ -183,17 +183,7 @@ async def drill(args: argparse.Namespace, data: Path) -> Outcome:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drill_kill_loket", description=__doc__.split("\n\n")[0]
-    )
-    p.add_argument("--conversations", type=int, default=20)
-    p.add_argument("--turns", type=int, default=6, help="messages per conversation")
-    p.add_argument(
-        "--gap",
-        type=float,
-        default=3.0,
-        help="seconds between a customer's acknowledged message and the next",
-    )
+    p = drill_parser("drill_kill_loket", __doc__ or "", conversations=20, turns=6, gap=3.0)
     p.add_argument("--at", type=float, default=15.0, help="seconds into the load")
     p.add_argument("--down", type=float, default=3.0, help="seconds before the restart")
     p.add_argument(
@@ -203,12 +193,6 @@ def parser() -> argparse.ArgumentParser:
         "instead of one started by loket run: quicker, for smoke runs",
     )
     p.add_argument("--rasa-token", default="drill-token", help="that server's token")
-    p.add_argument(
-        "--quiet",
-        type=float,
-        default=10.0,
-        help="at the end, seconds to wait for answers once no work is queued",
-    )
     return p
 
 

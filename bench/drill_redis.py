@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.drill import Rig, refused
+from bench.drill import Rig, drill_parser, refused
 from bench.harness import Running, running, supervised, table
 from bench.traffic import Customer, Tally, print_tally
 from bot.core.messages import ConversationKey
@@ -191,27 +191,11 @@ async def drill(args: argparse.Namespace, loket: Running) -> Outcome:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.drill_redis", description=__doc__.split("\n\n")[0]
-    )
-    p.add_argument("--conversations", type=int, default=40)
-    p.add_argument("--turns", type=int, default=8, help="messages per conversation")
-    p.add_argument(
-        "--gap",
-        type=float,
-        default=3.0,
-        help="seconds between a customer's acknowledged message and the next",
-    )
+    p = drill_parser("drill_redis", __doc__ or "", conversations=40, turns=8, gap=3.0)
     p.add_argument("--handoffs", type=int, default=4, help="customers asking for a person")
     p.add_argument("--at", type=float, default=10.0, help="seconds into the load")
     p.add_argument("--down", type=float, default=5.0, help="seconds Redis stays stopped")
     p.add_argument("--signal", choices=["kill", "term"], default="kill")
-    p.add_argument(
-        "--quiet",
-        type=float,
-        default=10.0,
-        help="at the end, seconds to wait for answers once no work is queued",
-    )
     return p
 
 
