@@ -1,7 +1,7 @@
 """Kill drill: `kill -9` of the gateway mid-load, then a restart; every acknowledged message
 must be answered exactly once.
 
-    .venv/bin/python -m bench.drill_kill_gateway [--conversations 40] [--turns 8] [--gap 1]
+    .venv/bin/python -m bench.drill_kill_gateway [--conversations 40] [--turns 8] [--gap 3]
                                                  [--kills 3] [--every 8] [--down 3]
 
 Starts a whole Loket in a temporary folder with Telegram (webhook) and WhatsApp pointed at
@@ -21,9 +21,9 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from bench.drill import Rig, refused
+from bench.drill import Rig, drill_parser, refused
 from bench.harness import Running, running, supervised, table
-from bench.traffic import print_tally
+from bench.traffic import Tally, print_tally
 from handoff import keys
 from handoff.store import Store
 
@@ -37,9 +37,9 @@ async def backlog(redis_url: str) -> tuple[int, int]:
         await store.close()
 
 
-async def drill(args: argparse.Namespace, loket: Running) -> None:
+async def drill(args: argparse.Namespace, loket: Running) -> Tally:
     rows = []
-    async with Rig(loket) as rig:
+    async with Rig.on(loket, quiet=args.quiet) as rig:
         start = time.perf_counter()
         load = rig.load(args.conversations, args.turns, args.gap)
         for n in range(1, args.kills + 1):
@@ -52,32 +52,47 @@ async def drill(args: argparse.Namespace, loket: Running) -> None:
             inbound, outbox = await backlog(loket.settings.redis_url or "")
             await asyncio.sleep(args.down)
             ready = await rig.start_gateway()
-            rows.append([str(n), f"{killed_at:.1f}", str(answered), str(inbound), str(outbox),
-                         f"{ready:.1f}"])  # fmt: skip
+            rows.append(
+                [
+                    str(n),
+                    f"{killed_at:.1f}",
+                    str(answered),
+                    str(inbound),
+                    str(outbox),
+                    f"{ready:.1f}",
+                ]
+            )
         await load
         result = await rig.finish()
         messages = rig.traffic.messages
-    print(f"\n{len(rows)} kill(s) of the gateway (SIGKILL), {args.down:g} s down each, under "
-          f"{args.conversations} conversations x {args.turns} messages")  # fmt: skip
-    print(table(["kill", "at s", "replies before", "inbound pending", "outbox pending",
-                 "restart s"], rows))  # fmt: skip
+    print(
+        f"\n{len(rows)} kill(s) of the gateway (SIGKILL), {args.down:g} s down each, under "
+        f"{args.conversations} conversations x {args.turns} messages"
+    )
+    print(
+        table(
+            ["kill", "at s", "replies before", "inbound pending", "outbox pending", "restart s"],
+            rows,
+        )
+    )
     print(f"\nwebhook posts refused or unanswered while down (posted again): {refused(messages)}")
-    print_tally("messages (lost/duplicated/out of order count acknowledged messages)",
-                [("gateway killed", result)])  # fmt: skip
+    print_tally(
+        "messages (lost/duplicated/out of order count acknowledged messages)",
+        [("gateway killed", result)],
+    )
+    return result
+
+
+def parser() -> argparse.ArgumentParser:
+    p = drill_parser("drill_kill_gateway", __doc__ or "", conversations=40, turns=8, gap=3.0)
+    p.add_argument("--kills", type=int, default=3)
+    p.add_argument("--every", type=float, default=8.0, help="seconds between kills")
+    p.add_argument("--down", type=float, default=3.0, help="seconds before the restart")
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.drill_kill_gateway", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--conversations", type=int, default=40)
-    parser.add_argument("--turns", type=int, default=8, help="messages per conversation")
-    parser.add_argument("--gap", type=float, default=1.0, help="seconds between a customer's "
-                        "acknowledged message and the next")  # fmt: skip
-    parser.add_argument("--kills", type=int, default=3)
-    parser.add_argument("--every", type=float, default=8.0, help="seconds between kills")
-    parser.add_argument("--down", type=float, default=3.0, help="seconds before the restart")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     with running(gateway=False) as loket:
         asyncio.run(drill(args, loket))
 

@@ -31,7 +31,7 @@ from typing import Any
 import aiohttp
 
 from bench import peers
-from bench.harness import Running, cpu_seconds, peak_mb, running, table
+from bench.harness import Running, cpu_seconds, peak_mb, running, supervised, table
 from bench.peers import Arrival, TelegramApi, WhatsAppApi
 from bench.traffic import Customer, Message, Tally, Traffic, print_tally, quantiles, settle, tally
 
@@ -50,9 +50,17 @@ class Phase:
 
     def row(self) -> list[str]:
         p50, p95, p99 = quantiles(self.tally.latencies)
-        return [self.name, self.path, str(self.tally.sent), str(self.tally.answered),
-                f"{self.seconds:.1f}", f"{self.rate:.1f}", f"{p50:.0f}", f"{p95:.0f}",
-                f"{p99:.0f}"]  # fmt: skip
+        return [
+            self.name,
+            self.path,
+            str(self.tally.sent),
+            str(self.tally.answered),
+            f"{self.seconds:.1f}",
+            f"{self.rate:.1f}",
+            f"{p50:.0f}",
+            f"{p95:.0f}",
+            f"{p99:.0f}",
+        ]
 
 
 class Drill:
@@ -80,8 +88,9 @@ class Drill:
             for seq in range(1, turns + 1):
                 await self.send(customer, seq)
 
-        return await self._run(f"burst {conversations}x{turns}", rest,
-                               [conversation(c) for c in customers])  # fmt: skip
+        return await self._run(
+            f"burst {conversations}x{turns}", rest, [conversation(c) for c in customers]
+        )
 
     async def sustained(self, rate: float, seconds: float, conversations: int, rest: bool) -> Phase:
         customers = self.customers(conversations, rest)
@@ -125,10 +134,21 @@ def _ratio(a: float, b: float) -> str:
 
 
 def report(phases: list[Phase], loket: Running, pids: dict[str, int]) -> None:
-    headers = ["phase", "path", "msgs", "answered", "seconds", "msg/s", "p50 ms", "p95 ms",
-               "p99 ms"]  # fmt: skip
-    print("\nthroughput and latency (gateway: webhook receipt -> the channel's send call; "
-          "REST: request -> response)")  # fmt: skip
+    headers = [
+        "phase",
+        "path",
+        "msgs",
+        "answered",
+        "seconds",
+        "msg/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+    ]
+    print(
+        "\nthroughput and latency (gateway: webhook receipt -> the channel's send call; "
+        "REST: request -> response)"
+    )
     print(table(headers, [p.row() for p in phases]))
     ratios = []
     for gw, rest in zip(phases[::2], phases[1::2], strict=True):
@@ -138,24 +158,28 @@ def report(phases: list[Phase], loket: Running, pids: dict[str, int]) -> None:
     print("\nratio gateway / Rasa REST")
     print(table(["phase", "throughput", "p50", "p95", "p99"], ratios))
     names = sorted(pids)
-    rows = [[p.name + " " + p.path, *(f"{p.cpu.get(n, 0.0):.1f}" if n in p.cpu else "-"
-                                     for n in names)] for p in phases]  # fmt: skip
+    rows = [
+        [p.name + " " + p.path, *(f"{p.cpu.get(n, 0.0):.1f}" if n in p.cpu else "-" for n in names)]
+        for p in phases
+    ]
     print("\nCPU seconds per process (2 cores: at most 2 s per second of wall time)")
     print(table(["phase", *names], rows))
     peaks = [[n, f"{peak_mb(pids[n]) or 0:.0f}"] for n in names]
     print("\npeak resident memory (VmHWM) over the whole run")
     print(table(["process", "MB"], peaks))
-    print_tally("messages (lost/duplicated/out of order count acknowledged messages)",
-                [(f"{p.name} {p.path}", p.tally) for p in phases])  # fmt: skip
+    print_tally(
+        "messages (lost/duplicated/out of order count acknowledged messages)",
+        [(f"{p.name} {p.path}", p.tally) for p in phases],
+    )
 
 
-async def drill(args: argparse.Namespace, loket: Running) -> None:
+async def drill(args: argparse.Namespace, loket: Running) -> list[Phase]:
     telegram, whatsapp = TelegramApi(), WhatsAppApi()
     await telegram.start()
     await whatsapp.start()
     try:
         env = peers.channel_env(telegram, whatsapp, loket.gateway_url)
-        await asyncio.to_thread(loket.start_gateway, env)
+        await supervised(lambda: loket.start_gateway(env))
         pids = loket.pids()
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -170,20 +194,26 @@ async def drill(args: argparse.Namespace, loket: Running) -> None:
                 await d.sustained(args.rate, args.seconds, args.conversations, rest=True),
             ]
         report(phases, loket, pids)
+        return phases
     finally:
+        await supervised(loket.gateway.stop)
         await telegram.close()
         await whatsapp.close()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
         prog="python -m bench.drill_load", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--conversations", type=int, default=200)
-    parser.add_argument("--turns", type=int, default=5, help="messages per conversation (burst)")
-    parser.add_argument("--rate", type=float, default=5.0, help="messages a second (sustained)")
-    parser.add_argument("--seconds", type=float, default=120.0, help="length of the sustained part")
-    args = parser.parse_args(argv)
+    p.add_argument("--conversations", type=int, default=200)
+    p.add_argument("--turns", type=int, default=5, help="messages per conversation (burst)")
+    p.add_argument("--rate", type=float, default=5.0, help="messages a second (sustained)")
+    p.add_argument("--seconds", type=float, default=120.0, help="length of the sustained part")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     with running(rest_channel=True, gateway=False) as loket:
         asyncio.run(drill(args, loket))
 

@@ -112,8 +112,9 @@ class TelegramApi(ChannelApi):
             params = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         method = request.match_info["method"]
         if method == "getMe":
-            return _telegram_ok({"id": 123456, "is_bot": True, "first_name": "Loket",
-                                 "username": "loket_bench_bot"})  # fmt: skip
+            return _telegram_ok(
+                {"id": 123456, "is_bot": True, "first_name": "Loket", "username": "loket_bench_bot"}
+            )
         if method == "setWebhook":
             self.webhook = params if params.get("url") else None
             return _telegram_ok(True)
@@ -126,8 +127,11 @@ class TelegramApi(ChannelApi):
             self.refused += 1
             r = self._refusal
             if r.status == 429:
-                return _telegram_error(429, f"Too Many Requests: retry after {r.retry_after}",
-                                       retry_after=r.retry_after or 1)  # fmt: skip
+                return _telegram_error(
+                    429,
+                    f"Too Many Requests: retry after {r.retry_after}",
+                    retry_after=r.retry_after or 1,
+                )
             return _telegram_error(r.status, "Internal Server Error")
         chat, text = str(params.get("chat_id", "")), str(params.get("text", ""))
         if not text.strip():
@@ -176,18 +180,26 @@ class WhatsAppApi(ChannelApi):
         kind = body.get("type")
         text = body["text"]["body"] if kind == "text" else body["interactive"]["body"]["text"]
         self._arrived(str(body.get("to", "")), text)
-        return web.json_response({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-            "messages": [{"id": f"wamid.bench{next(self._ids):012d}"}],
-        })  # fmt: skip
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": f"wamid.bench{next(self._ids):012d}"}],
+            }
+        )
 
 
 def _graph_error(
     status: int, code: int, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    body = {"error": {"message": message, "type": "OAuthException", "code": code,
-                      "fbtrace_id": "BenchTrace"}}  # fmt: skip
+    body = {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "fbtrace_id": "BenchTrace",
+        }
+    }
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -196,8 +208,13 @@ def _graph_error(
 
 def telegram_update(update_id: int, chat_id: int, text: str) -> bytes:
     sender = {"id": chat_id, "is_bot": False, "first_name": "Pelanggan", "language_code": "id"}
-    message = {"message_id": update_id, "date": int(time.time()), "text": text, "from": sender,
-               "chat": {"id": chat_id, "type": "private", "first_name": "Pelanggan"}}  # fmt: skip
+    message = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "text": text,
+        "from": sender,
+        "chat": {"id": chat_id, "type": "private", "first_name": "Pelanggan"},
+    }
     return json.dumps({"update_id": update_id, "message": message}).encode()
 
 
@@ -208,14 +225,34 @@ def telegram_headers(secret: str = TELEGRAM_SECRET) -> dict[str, str]:
 def whatsapp_webhook(wa_id: str, wamid: str, text: str) -> bytes:
     payload = {
         "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": "Pelanggan"}, "wa_id": wa_id}],
-            "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}],
-        }}]}],
-    }  # fmt: skip
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "contacts": [{"profile": {"name": "Pelanggan"}, "wa_id": wa_id}],
+                            "messages": [
+                                {
+                                    "from": wa_id,
+                                    "id": wamid,
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
     return json.dumps(payload).encode()
 
 
@@ -223,23 +260,28 @@ def whatsapp_headers(body: bytes, app_secret: str = WHATSAPP_APP_SECRET) -> dict
     return {HEADER: sign(app_secret, body), "Content-Type": "application/json"}
 
 
-def channel_env(telegram: TelegramApi | None, whatsapp: WhatsAppApi | None, gateway_url: str
-                ) -> dict[str, str]:  # fmt: skip
+def channel_env(
+    telegram: TelegramApi | None, whatsapp: WhatsAppApi | None, gateway_url: str
+) -> dict[str, str]:
     """The gateway's environment for these stand-ins: Telegram by webhook, WhatsApp."""
     env: dict[str, str] = {}
     if telegram is not None:
-        env.update({
-            "LOKET_TELEGRAM_TOKEN": telegram.token,
-            "LOKET_TELEGRAM_API_URL": telegram.url,
-            "LOKET_TELEGRAM_WEBHOOK_URL": gateway_url,
-            "LOKET_TELEGRAM_SECRET": TELEGRAM_SECRET,
-        })  # fmt: skip
+        env.update(
+            {
+                "LOKET_TELEGRAM_TOKEN": telegram.token,
+                "LOKET_TELEGRAM_API_URL": telegram.url,
+                "LOKET_TELEGRAM_WEBHOOK_URL": gateway_url,
+                "LOKET_TELEGRAM_SECRET": TELEGRAM_SECRET,
+            }
+        )
     if whatsapp is not None:
-        env.update({
-            "LOKET_WHATSAPP_TOKEN": whatsapp.token,
-            "LOKET_WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
-            "LOKET_WHATSAPP_VERIFY_TOKEN": "bench-verify",
-            "LOKET_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-            "LOKET_WHATSAPP_API_URL": whatsapp.url,
-        })  # fmt: skip
+        env.update(
+            {
+                "LOKET_WHATSAPP_TOKEN": whatsapp.token,
+                "LOKET_WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+                "LOKET_WHATSAPP_VERIFY_TOKEN": "bench-verify",
+                "LOKET_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+                "LOKET_WHATSAPP_API_URL": whatsapp.url,
+            }
+        )
     return env

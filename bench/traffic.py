@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import secrets
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -58,6 +59,7 @@ class Message:
     acked: float | None = None
     attempts: int = 0
     refusals: list[int] = field(default_factory=list)  # statuses before the 2xx; 0: no answer
+    asks_about_ref: bool = True  # False: a text of the drill's own, whose answer names no ref
 
 
 @dataclass
@@ -83,28 +85,35 @@ class Traffic:
         self.give_up = give_up
         self.messages: list[Message] = []
         self.rest_arrivals: list[Arrival] = []
+        # A run of its own: references, chats and the platforms' message ids never repeat an
+        # earlier run's on the same Redis (it would take them for retries and drop them).
+        self._run = secrets.token_hex(2)[:3].upper()
         self._numbers = itertools.count(1)
-        self._chats = itertools.count(1)
+        self._chats = itertools.count(secrets.randbelow(10**6) * 1000 + 1)
+        self._update_ids = itertools.count(secrets.randbelow(10**8) * 10 + 1)
 
     def customer(self, channel: str) -> Customer:
         n = next(self._chats)
-        chat = str(700_000_000 + n) if channel == "telegram" else f"62812{n:08d}"
+        chat = str(7_000_000_000 + n) if channel == "telegram" else f"6281{n:09d}"
         return Customer(channel, chat)
 
     def customers(self, count: int, channels: Sequence[str]) -> list[Customer]:
         return [self.customer(channels[i % len(channels)]) for i in range(count)]
 
-    def message(self, customer: Customer, seq: int) -> Message:
+    def message(self, customer: Customer, seq: int, text: str = "") -> Message:
+        """A new message; unless `text` is given, it asks about a reference of its own."""
         n = next(self._numbers)
-        ref = f"TRX{n:08d}"
-        text = PHRASES[n % len(PHRASES)].format(ref=ref)
-        message = Message(ref, customer.conversation, seq, text)
+        ref = f"TRX{self._run}{n:05d}"
+        asked = text or PHRASES[n % len(PHRASES)].format(ref=ref)
+        message = Message(ref, customer.conversation, seq, asked, asks_about_ref=not text)
         self.messages.append(message)
         return message
 
-    async def send(self, customer: Customer, seq: int, *, rasa_url: str = "") -> Message:
+    async def send(
+        self, customer: Customer, seq: int, *, text: str = "", rasa_url: str = ""
+    ) -> Message:
         """A new message from `customer`, posted until acknowledged (or `give_up` s passed)."""
-        message = self.message(customer, seq)
+        message = self.message(customer, seq, text)
         async with customer.turn:
             if customer.channel == "rest":
                 await self._rest(message, customer, rasa_url)
@@ -118,7 +127,7 @@ class Traffic:
             await self.send(customer, seq)
 
     async def _webhook(self, message: Message, customer: Customer) -> None:
-        n = next(self._numbers)
+        n = next(self._update_ids)
         if customer.channel == "telegram":
             url = f"{self.gateway_url}/channels/telegram/webhook"
             body = peers.telegram_update(n, int(customer.chat), message.text)
@@ -177,17 +186,19 @@ async def settle(
     *,
     quiet: float,
     limit: float,
+    busy: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
-    """Wait until every acknowledged message has an answer among `arrivals()`, or nothing new
-    has arrived for `quiet` seconds, or `limit` seconds have passed."""
+    """Wait until every acknowledged message has an answer among `arrivals()`; or until
+    nothing new has arrived for `quiet` seconds while `busy()` (work still queued) is false;
+    or until `limit` seconds have passed."""
     deadline = time.perf_counter() + limit
     seen, last_change = -1, time.perf_counter()
     while time.perf_counter() < deadline:
         now = arrivals()
         answered = answered_refs(now)
-        if all(m.ref in answered for m in messages if m.acked is not None):
+        if all(m.ref in answered for m in messages if m.acked is not None and m.asks_about_ref):
             return
-        if len(now) != seen:
+        if len(now) != seen or (busy is not None and await busy()):
             seen, last_change = len(now), time.perf_counter()
         elif time.perf_counter() - last_change > quiet:
             return
@@ -208,13 +219,31 @@ class Tally:
     lost_refs: list[str] = field(default_factory=list)
 
     def row(self) -> list[str]:
-        return [str(v) for v in (self.sent, self.acknowledged, self.answered, self.lost,
-                                 self.duplicated, self.out_of_order, self.to_people,
-                                 self.unattributed)]  # fmt: skip
+        return [
+            str(v)
+            for v in (
+                self.sent,
+                self.acknowledged,
+                self.answered,
+                self.lost,
+                self.duplicated,
+                self.out_of_order,
+                self.to_people,
+                self.unattributed,
+            )
+        ]
 
 
-TALLY_HEADERS = ["sent", "acknowledged", "answered", "lost", "duplicated", "out of order",
-                 "with people", "other replies"]  # fmt: skip
+TALLY_HEADERS = [
+    "sent",
+    "acknowledged",
+    "answered",
+    "lost",
+    "duplicated",
+    "out of order",
+    "with people",
+    "other replies",
+]
 
 
 def tally(
@@ -265,8 +294,9 @@ def tally(
     return result
 
 
-async def reached_people(store: Store, messages: Sequence[Message], answered: set[str]
-                         ) -> frozenset[str]:  # fmt: skip
+async def reached_people(
+    store: Store, messages: Sequence[Message], answered: set[str]
+) -> frozenset[str]:
     """The unanswered messages whose conversation is now with people and whose text is in its
     transcript, for the agents to read."""
     found: set[str] = set()

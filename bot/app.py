@@ -93,7 +93,10 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if settings.redis_url is None or not settings.rasa_urls:
             raise ConfigError("REDIS_URL and LOKET_RASA_URL must be resolved before the app starts")
-        store = Store.from_url(settings.redis_url)
+        # A stable name: after a restart this gateway resumes its own pending work, and takes
+        # back at once the turn locks and leases its crashed run left.
+        consumer = f"{socket.gethostname()}:{settings.port}"
+        store = Store.from_url(settings.redis_url, owner=consumer)
         try:
             await store.ping()
         except StoreUnavailable as exc:
@@ -125,8 +128,6 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
         )  # fmt: skip
         app[ROUTER] = router
-        # A stable consumer name: after a restart this gateway resumes its own pending work.
-        consumer = f"{socket.gethostname()}:{settings.port}"
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,
                              turn_timeout=settings.bot_timeout, metrics=metrics)  # fmt: skip
         senders: dict[str, Sender] = app[SENDERS]

@@ -108,6 +108,19 @@ class Transcript:
             results = await pipe.execute()
         return [str(r) for r in results[2 : 2 + len(entries)]]
 
+    async def customer_line(
+        self, conversation: ConversationKey, message_id: str, *, within: int = 10
+    ) -> str | None:
+        """The id of the customer line carrying this channel message id among the last
+        `within` entries: a turn run again after a failure finds its message recorded."""
+        async with self._store.guard():
+            rows = await self._store.redis.xrevrange(keys.transcript(conversation.id), count=within)
+        for entry_id, fields in rows:
+            entry = Entry.from_fields(entry_id, fields)
+            if entry.role is Role.CUSTOMER and entry.meta.get("message_id") == message_id:
+                return str(entry_id)
+        return None
+
     async def read(
         self, conversation: ConversationKey, *, after: str = "-", limit: int | None = None
     ) -> list[Entry]:

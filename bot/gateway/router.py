@@ -120,10 +120,17 @@ class Router:
         if inbound.attachment is not None:
             a = inbound.attachment
             meta["attachment"] = {"kind": a.kind, "ref": a.ref, "caption": a.caption}
-        [entry_id] = await self._transcript.append(
-            conversation,
-            [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+        # A turn run again (Redis or Rasa failed part-way) finds its message recorded already.
+        found = inbound.message_id and await self._transcript.customer_line(
+            conversation, inbound.message_id
         )
+        if found:
+            entry_id = found
+        else:
+            [entry_id] = await self._transcript.append(
+                conversation,
+                [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+            )
         if state.status in WITH_PEOPLE:
             return await self._with_people(inbound, state, entry_id)
         if inbound.attachment is not None:

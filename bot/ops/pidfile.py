@@ -65,8 +65,9 @@ class Child:
 class PidFile:
     """`<data dir>/run/children.json` and the lock beside it, held while a run owns the folder."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, stop_grace: float = STOP_GRACE_S) -> None:
         self.folder = data_dir / "run"
+        self._stop_grace = stop_grace
         self.path = self.folder / "children.json"
         self._lock_path = self.folder / "lock"
         self._lock: int | None = None
@@ -93,7 +94,7 @@ class PidFile:
         for child in leftovers:
             log.warning("stopping the %s (pid %d) left running by an earlier run", child.name,
                         child.pid)  # fmt: skip
-            stop(child)
+            stop(child, self._stop_grace)
         self._children = []
         self._write()
         return leftovers

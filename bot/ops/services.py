@@ -49,9 +49,24 @@ def rasa_command(
     ]  # fmt: skip
 
 
-def rasa_environment(redis_url: str, actions_url: str, token: str) -> dict[str, str]:
+def rasa_lock_lifetime(bot_timeout: float) -> int:
+    """Seconds Rasa keeps a conversation's ticket lock (its TICKET_LOCK_LIFETIME, 60 by
+    default): half the gateway's bot timeout, so that a lock left behind when Rasa or Redis
+    failed mid-turn expires before the gateway gives the next turn up. The gateway's own turn
+    lock is what keeps one conversation's messages in order."""
+    return max(5, int(bot_timeout // 2))
+
+
+def rasa_environment(
+    redis_url: str, actions_url: str, token: str, bot_timeout: float
+) -> dict[str, str]:
     return rasa_env(
-        {**rasa_redis_env(redis_url), "LOKET_ACTIONS_URL": actions_url, "LOKET_RASA_TOKEN": token}
+        {
+            **rasa_redis_env(redis_url),
+            "LOKET_ACTIONS_URL": actions_url,
+            "LOKET_RASA_TOKEN": token,
+            "TICKET_LOCK_LIFETIME": str(rasa_lock_lifetime(bot_timeout)),
+        }
     )
 
 

@@ -117,7 +117,7 @@ class Stack:
 
     def _start_rasa(self, s: Settings, redis_url: str, logs: Path) -> tuple[str, ...]:
         """The Rasa workers, loading side by side (each takes a minute or so)."""
-        env = rasa_environment(redis_url, s.actions_url or "", s.rasa_token)
+        env = rasa_environment(redis_url, s.actions_url or "", s.rasa_token, s.bot_timeout)
         workers = []
         for n in range(1, s.rasa_workers + 1):
             port = s.rasa_port + n - 1 if s.rasa_port else free_port()

@@ -8,7 +8,6 @@ once, when it is the same consumer started again (a gateway's consumer name is s
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +57,7 @@ class StreamConsumer:
         self._claim_cursor = "0-0"
         # Leases name this incarnation: after a restart, the same consumer takes its dead
         # predecessor's leases at once instead of waiting for them to expire.
-        self._token = f"{consumer}/{time.time_ns():020d}"
+        self._token = f"{consumer}/{store.incarnation}"
         self._lease = store.redis.register_script(_LEASE)
 
     async def ensure_group(self) -> None:

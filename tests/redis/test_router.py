@@ -346,3 +346,24 @@ async def test_a_handoff_interrupted_before_its_notice_is_completed_once(
     bot_lines = [e.text for e in await transcript.read(key) if e.role is Role.BOT]
     assert bot_lines[0] == "Sistem kami sedang gangguan." and len(bot_lines) == 2  # + notice
     assert (await Conversations(store).state(key)).status is Status.WAITING
+
+
+async def test_a_turn_run_again_after_a_failure_records_its_message_once(store: Store) -> None:
+    """Redis (or Rasa, through Redis) failed just after the customer's line was written."""
+    bot = RecordingBot()
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="telegram")
+    failing = bot.send
+
+    async def fails_once(inbound: Inbound) -> Turn:
+        bot.send = failing  # type: ignore[method-assign]
+        raise StoreUnavailable("Redis is unreachable")
+
+    bot.send = fails_once  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable):
+        await router.handle(make_inbound("halo", key, message_id="701"))
+    await router.handle(make_inbound("halo", key, message_id="701"))  # the worker's retry
+    assert [(e.role, e.text) for e in await transcript.read(key)] == [
+        (Role.CUSTOMER, "halo"),
+        (Role.BOT, "echo: halo"),
+    ]

@@ -135,9 +135,12 @@ async def test_a_turn_postponed_while_stopping_stays_queued(store: Store) -> Non
     assert await store.redis.exists(keys.lease(keys.inbound(), pending["min"])) == 0
 
 
-async def test_a_restarted_consumer_takes_over_its_own_leases_at_once(store: Store) -> None:
-    before = StreamConsumer(store, keys.inbound(), "router", "host:8080", min_idle_ms=60_000)
-    after = StreamConsumer(store, keys.inbound(), "router", "host:8080", min_idle_ms=60_000)
+async def test_a_restarted_consumer_takes_over_its_own_leases_at_once(
+    store: Store, redis_url: str
+) -> None:
+    runs = [Store.from_url(redis_url, owner="host:8080") for _ in range(2)]  # killed, restarted
+    before, after = (StreamConsumer(s, keys.inbound(), "router", "host:8080", min_idle_ms=60_000)
+                     for s in runs)  # fmt: skip
     other = StreamConsumer(store, keys.inbound(), "router", "host:80", min_idle_ms=60_000)
     assert await before.lease("1-0", 60) is True  # then killed
     assert await other.lease("1-0", 60) is False  # another replica waits for the lease
@@ -145,6 +148,8 @@ async def test_a_restarted_consumer_takes_over_its_own_leases_at_once(store: Sto
     assert await before.lease("1-0", 60) is False
     await after.done("1-0")
     assert await after.lease("1-0", 60) is False  # finished work is never redone
+    for run in runs:
+        await run.close()
 
 
 async def test_after_a_kill_the_restarted_gateway_keeps_each_conversation_in_order(

@@ -33,7 +33,10 @@ def rasa(settings: Settings, args: argparse.Namespace, env: Mapping[str, str]) -
         )
     argv = rasa_command(model, args.port, settings.rasa_token, host=args.host)
     environment = rasa_environment(
-        settings.redis_url or "", settings.actions_url or "", settings.rasa_token
+        settings.redis_url or "",
+        settings.actions_url or "",
+        settings.rasa_token,
+        settings.bot_timeout,
     )
     print(f"==> rasa worker on {args.host}:{args.port} serving {model.name}", flush=True)
     os.chdir(PROJECT_ROOT)
