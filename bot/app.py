@@ -17,11 +17,13 @@ from bot.core.errors import BadMessage, BotUnavailable, ConfigError, MessageTooL
 from bot.core.hours import ServiceHours
 from bot.core.messages import ConversationKey, Inbound, Turn
 from bot.core.settings import Settings, redact_url
+from bot.core.templates import TemplateSpec
 from bot.gateway import health, payments
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router, Team
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
+from handoff.assignment import Assigner
 from handoff.handoffs import Handoffs
 from handoff.outbox import Outbox
 from handoff.presence import Presence
@@ -112,9 +114,10 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[HANDOFFS] = handoffs
         outbox = Outbox(store)
         app[OUTBOX] = outbox
+        assigner = Assigner(store, handoffs) if settings.auto_assign == "round-robin" else None
         router = Router(
             conversations, transcript, handoffs, rasa, team,
-            outbox=outbox, timeout=settings.bot_timeout,
+            outbox=outbox, timeout=settings.bot_timeout, assigner=assigner,
         )  # fmt: skip
         app[ROUTER] = router
         # A stable consumer name: after a restart this gateway resumes its own pending work.
@@ -141,10 +144,15 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
 def _inbox_services(app: web.Application) -> inbox.InboxServices:
     """What the agents' inbox needs from the gateway, once the resources exist."""
     senders = app[SENDERS]
+    settings = app[SETTINGS]
 
     def reply_window(channel: str) -> float | None:
         sender = senders.get(channel)
         return sender.reply_window if sender else None
+
+    def templates(channel: str) -> tuple[TemplateSpec, ...]:
+        sender = senders.get(channel)
+        return sender.templates if sender else ()
 
     async def fetch_media(channel: str, ref: str) -> Media:
         sender = senders.get(channel)
@@ -152,9 +160,22 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
             raise MediaUnavailable(f"attachments cannot be fetched from {channel}")
         return await sender.fetch_media(ref)
 
+    async def typing(conversation: ConversationKey) -> None:
+        sender = senders.get(conversation.channel)
+        if sender is not None:
+            await sender.typing(conversation)
+
+    async def mark_read(conversation: ConversationKey, message_id: str) -> None:
+        sender = senders.get(conversation.channel)
+        if sender is not None:
+            await sender.mark_read(conversation, message_id)
+
     return inbox.InboxServices(
         app[STORE], app[CONVERSATIONS], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX],
         app[ROUTER].hand_back, reply_window, fetch_media,
+        typing=typing, mark_read=mark_read, templates=templates,
+        team=inbox.Team(settings.timezone, settings.sla_minutes,
+                        settings.auto_assign != "off"),
     )  # fmt: skip
 
 

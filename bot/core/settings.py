@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from bot.core.errors import ConfigError
 from bot.core.hours import ServiceHours
+from bot.core.templates import TemplateSpec, parse_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +50,36 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, highest: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not 0 <= value <= highest:
+        raise ConfigError(f"{name} must be between 0 and {highest}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _templates(env: Mapping[str, str]) -> tuple[TemplateSpec, ...]:
+    try:
+        return parse_templates(env.get("LOKET_WHATSAPP_TEMPLATES", ""))
+    except ValueError as exc:
+        raise ConfigError(f"LOKET_WHATSAPP_TEMPLATES: {exc}") from None
+
+
+AUTO_ASSIGN = ("off", "round-robin")
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:
@@ -94,6 +125,10 @@ class Settings:
     service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
     timezone: str = "Asia/Jakarta"
     log_level: str = "INFO"
+    # The agents' inbox: minutes a conversation may wait before its SLA clock turns red (0: no
+    # clock); "round-robin" assigns each new handoff to the next online agent.
+    sla_minutes: int = 10
+    auto_assign: str = "off"
     # Telegram: polling when no webhook URL is set (see docs/telegram.md)
     telegram_token: str = ""
     telegram_webhook_url: str | None = None  # public https base URL that reaches this gateway
@@ -105,6 +140,7 @@ class Settings:
     whatsapp_verify_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_templates: tuple[TemplateSpec, ...] = ()  # approved, for after the 24-hour window
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -148,6 +184,8 @@ class Settings:
             service_hours=hours,
             timezone=zone,
             log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
+            sla_minutes=_whole(env, "LOKET_SLA_MINUTES", 10, 24 * 60),
+            auto_assign=_choice(env, "LOKET_AUTO_ASSIGN", AUTO_ASSIGN),
             telegram_token=env.get("LOKET_TELEGRAM_TOKEN", "").strip(),
             telegram_webhook_url=_url(env, "LOKET_TELEGRAM_WEBHOOK_URL"),
             telegram_secret=env.get("LOKET_TELEGRAM_SECRET", "").strip(),
@@ -158,4 +196,5 @@ class Settings:
             whatsapp_phone_number_id=env.get("LOKET_WHATSAPP_PHONE_NUMBER_ID", "").strip(),
             whatsapp_api_url=_url(env, "LOKET_WHATSAPP_API_URL")
             or "https://graph.facebook.com/v21.0",
+            whatsapp_templates=_templates(env),
         )

@@ -69,15 +69,15 @@ DEFAULTS = (
 def snippet_from_body(key: str, body: object) -> Snippet:
     """Validate an admin's PUT body {"title": ..., "id": ..., "en": ...}."""
     if not KEY.match(key):
-        raise Invalid("a canned reply key is 1-40 lowercase letters, digits, _ or -")
+        raise Invalid("canned_key")
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object with title, id and/or en")
+        raise Invalid("canned_body")
     title = body.get("title") or key
     if not isinstance(title, str) or len(title) > MAX_TITLE:
-        raise Invalid(f"title must be text of at most {MAX_TITLE} characters")
+        raise Invalid("canned_title", limit=MAX_TITLE)
     texts = {lang: clean_text(body[lang]) for lang in LANGUAGES if body.get(lang)}
     if not texts:
-        raise Invalid("give the reply's text in Indonesian (id), English (en) or both")
+        raise Invalid("canned_text")
     return Snippet(key, title.strip() or key, texts)
 
 
@@ -103,4 +103,4 @@ class Canned:
         await self.all()
         async with self._store.guard():
             if not await self._store.redis.hdel(keys.canned(), key):
-                raise NotFound(f"there is no canned reply {key!r}")
+                raise NotFound("no_canned", key=key)

@@ -25,9 +25,9 @@ from handoff.inbox.auth import (
     session_caller,
     set_session_cookie,
 )
-from handoff.inbox.desk import InboxServices
 from handoff.inbox.errors import Forbidden, TooManyAttempts
 from handoff.inbox.parts import PARTS, Parts
+from handoff.inbox.services import InboxServices
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         form = await request.post()
         presented = request.headers.get(CSRF_HEADER) or str(form.get("csrf", ""))
         if not same_origin(request) or not caller.session.csrf_ok(presented):
-            return api.respond_error(Forbidden("missing or wrong CSRF token"))
+            return api.respond_error(Forbidden("csrf"))
         await parts.sessions.end(caller.token)
         await parts.presence.leave(caller.agent.name)
         log.info("%s signed out", caller.agent.name)
@@ -149,6 +149,7 @@ def setup(app: web.Application, services: Callable[[], InboxServices]) -> None:
     async def end_streams(app: web.Application) -> None:
         if PARTS in app:
             await app[PARTS].live.close()
+            await app[PARTS].outreach.close()
 
     app.cleanup_ctx.append(parts_ctx)
     app.on_shutdown.append(end_streams)  # type: ignore[arg-type]  # aiohttp's Signal typing

@@ -113,7 +113,7 @@ async def test_sixth_failed_login_waits_with_retry_after(store: Store, browser: 
 
 async def test_api_needs_a_session_or_a_token(store: Store, browser: Browser) -> None:
     status, body = await browser.call("GET", "queue")
-    assert status == 401 and body == {"error": "sign in first"}
+    assert status == 401 and body == {"error": "sign in first", "code": "sign_in", "params": {}}
     await add_agent(store, "ana")
     token = await Accounts(store).issue_token("ana")
     async with browser.http.get(
