@@ -67,6 +67,7 @@ end
 for _, key in ipairs(cjson.decode(ARGV[14])) do  -- search indexes: agents, reasons
   redis.call('ZADD', key, ARGV[6], ARGV[1])
 end
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])  -- a transition is activity too
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 return {1, ARGV[4], now_with, rank and (rank + 1) or 0, handoff_id}
 """
@@ -133,7 +134,7 @@ class Handoffs:
         ]  # fmt: skip
         script_keys = [
             keys.conversation(cid), keys.queue(), keys.transcript(cid), keys.inbox_events(),
-            keys.handoff_history(cid),
+            keys.handoff_history(cid), keys.conversations_by_activity(),
         ]  # fmt: skip
         async with self._store.guard():
             ok, status, assignee, position, handoff_id = await self._script(
