@@ -85,4 +85,3 @@ def parse_amount(text: str) -> int | None:
 
 def is_nominal(amount: int) -> bool:
     return amount in NOMINALS
-

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from bot.core.messages import ConversationKey
 from handoff import Entry, Role, Transcript, keys
 from handoff.assignment import Assigner
@@ -26,8 +28,10 @@ BUDI_WA = ConversationKey("whatsapp", "6281234567890")
 
 
 async def request(handoffs: Handoffs, key: ConversationKey, reason: str = "asked_for_human") -> str:
-    outcome = await handoffs.request(key, reason=reason, detail="", language="id",
-                                     summary=Summary(failed_turns=1), note="Handed over")  # fmt: skip
+    summary = Summary(failed_turns=1)
+    outcome = await handoffs.request(
+        key, reason=reason, detail="", language="id", summary=summary, note="Handed over"
+    )
     return outcome.handoff_id
 
 
@@ -42,19 +46,25 @@ async def test_every_handoff_is_kept_with_how_it_ended(store: Store) -> None:
     second = await request(handoffs, BUDI_TG, "not_understood")
     await handoffs.hand_back(BUDI_TG, "the customer")
     with_refused = await store.redis.hlen(keys.handoff_history(BUDI_TG.id))
-    try:
+    with pytest.raises(TransitionRefused):
         await handoffs.claim(BUDI_TG, "ana")  # refused: nothing is written
-    except TransitionRefused:
-        pass
     assert await store.redis.hlen(keys.handoff_history(BUDI_TG.id)) == with_refused == 2
     newer, older = await Contacts(store).handoffs([BUDI_TG.id])  # newest first
     assert (older.handoff_id, newer.handoff_id) == (first, second)
     assert (older.reason, older.assignee, older.status, older.outcome) == (
-        "asked_for_human", "budi", "closed", "closed")
+        "asked_for_human",
+        "budi",
+        "closed",
+        "closed",
+    )
     assert older.resolution == "solved: token dikirim ulang" and older.ended_at >= older.at
     assert older.one_line == "no clear request · 1 not understood"
     assert (newer.reason, newer.assignee, newer.status, newer.outcome) == (
-        "not_understood", "", "bot", "hand_back")
+        "not_understood",
+        "",
+        "bot",
+        "hand_back",
+    )
     raw = json.loads(await store.redis.hget(keys.handoff_history(BUDI_TG.id), first) or "{}")
     assert raw["ended_by"] == "budi" and raw["claimed_at"] >= raw["at"]
 

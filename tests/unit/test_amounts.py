@@ -55,4 +55,3 @@ def test_only_offered_nominals_are_valid() -> None:
     assert is_nominal(50_000)
     assert not is_nominal(75_000)
     assert not is_nominal(1_500_000)
-
