@@ -32,7 +32,7 @@ class HandoffRecord:
     at: int
     status: str = ""
     language: str = ""
-    one_line: str = ""
+    brief: Mapping[str, Any] = field(default_factory=dict)  # Summary.brief() at the handoff
     assignee: str = ""
     ended_at: int = 0
     outcome: str = ""  # "closed" or "hand_back" once it ended
@@ -44,7 +44,7 @@ class HandoffRecord:
         return cls(
             conversation_id, handoff_id, str(data.get("reason", "")), int(data.get("at") or 0),
             str(data.get("status", "")), str(data.get("language", "")),
-            str(data.get("one_line", "")), str(data.get("assignee", "")),
+            _brief(data.get("brief")), str(data.get("assignee", "")),
             int(data.get("ended_at") or 0), str(data.get("outcome", "")),
             str(data.get("resolution", "")),
         )  # fmt: skip
@@ -53,9 +53,22 @@ class HandoffRecord:
         return {
             "conversation": self.conversation_id, "handoff_id": self.handoff_id,
             "reason": self.reason, "at": self.at, "status": self.status,
-            "language": self.language, "one_line": self.one_line, "assignee": self.assignee,
+            "language": self.language, "brief": dict(self.brief), "assignee": self.assignee,
             "ended_at": self.ended_at, "outcome": self.outcome, "resolution": self.resolution,
         }  # fmt: skip
+
+
+def _brief(raw: object) -> dict[str, Any]:
+    """The brief as stored; Lua's JSON writes an empty table as {} where a list was."""
+    if not isinstance(raw, dict):
+        return {}
+    wanted = raw.get("wanted")
+    collected = raw.get("collected")
+    return {
+        "wanted": wanted if isinstance(wanted, list) else [],
+        "collected": collected if isinstance(collected, dict) else {},
+        "failed_turns": int(raw.get("failed_turns") or 0),
+    }
 
 
 @dataclass(frozen=True, slots=True)

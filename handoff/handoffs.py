@@ -167,7 +167,7 @@ class Handoffs:
             note=note,
             event={"reason": reason, "handoff_id": handoff_id},
             history={"reason": reason, "language": language, "at": ts,
-                     "one_line": summary.one_line()},
+                     "brief": summary.brief()},
             indexed=(keys.search_reason(reason),),
         )  # fmt: skip
         if not outcome.changed and outcome.status not in WITH_PEOPLE:

@@ -20,8 +20,9 @@ def conversation(conversation_id: str) -> str:
 
 
 def handoff_history(conversation_id: str) -> str:
-    """Hash: handoff id -> JSON {reason, language, at, one_line, assignee, ended_at, outcome,
-    resolution}: every handoff of the conversation, kept by the transitions' script."""
+    """Hash: handoff id -> JSON {reason, language, at, brief, status, assignee, claimed_at,
+    ended_at, outcome, ended_by, resolution}: every handoff of the conversation, kept by the
+    transitions' script."""
     return f"{PREFIX}:conv:{{{conversation_id}}}:handoffs"
 
 

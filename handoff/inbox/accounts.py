@@ -14,10 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from handoff import keys
 from handoff.inbox.errors import AgentExists, Invalid, NotFound
+from handoff.inbox.language import LANGUAGES
 from handoff.store import Store, now_ms
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-LANGUAGES = ("id", "en")  # the inbox's own languages; Indonesian unless the agent chose English
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 

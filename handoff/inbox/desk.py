@@ -47,7 +47,7 @@ def _card(h: Handoff, unread: int, name: str = "") -> dict[str, Any]:
         "id": h.conversation_id, "channel": key.channel, "chat_id": key.chat_id,
         "status": h.status.value, "reason": h.reason, "language": h.language,
         "created_at": h.created_at, "assignee": h.assignee, "summary": h.summary.one_line(),
-        "unread": unread, "name": name,
+        "brief": h.summary.brief(), "unread": unread, "name": name,
     }  # fmt: skip
 
 

@@ -58,7 +58,7 @@ async def test_every_handoff_is_kept_with_how_it_ended(store: Store) -> None:
         "closed",
     )
     assert older.resolution == "solved: token dikirim ulang" and older.ended_at >= older.at
-    assert older.one_line == "no clear request · 1 not understood"
+    assert older.brief == {"wanted": [], "collected": {}, "failed_turns": 1}
     assert (newer.reason, newer.assignee, newer.status, newer.outcome) == (
         "not_understood",
         "",

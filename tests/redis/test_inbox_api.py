@@ -113,9 +113,8 @@ async def test_conversation_shows_transcript_summary_and_abilities(
     assert body["summary"]["collected"] == {"meter_number": "12345678901"}
     assert body["summary"]["wanted"] == [{"intent": "buy_token", "confidence": 0.91}]
     assert body["summary"]["failed_turns"] == 1
-    assert {"label": "Collected", "lines": ["meter_number: 12345678901"]} in body["summary"][
-        "facts"
-    ]
+    collected = {"key": "collected", "label": "Collected", "lines": ["meter_number: 12345678901"]}
+    assert collected in body["summary"]["facts"]
     assert body["conversation"]["status"] == "waiting"
     assert body["can"]["claim"] and not body["can"]["reply"]
     assert body["reply_window"] is None  # the web chat has no reply window

@@ -60,8 +60,8 @@ async def _show(handoffs: Handoffs, transcript: Transcript, args: argparse.Names
               f"{' with ' + handoff.assignee if handoff.assignee else ''}, "
               f"handed over {_clock(handoff.created_at)} because {handoff.reason}"
               f"{' (' + handoff.detail + ')' if handoff.detail else ''}")  # fmt: skip
-        for label, lines in handoff.summary.facts():
-            print(f"  {label + ':':<17}{', '.join(lines) or '-'}")
+        for fact in handoff.summary.facts():
+            print(f"  {fact.label + ':':<17}{', '.join(fact.lines) or '-'}")
     entries = await transcript.read(key)
     if not entries:
         raise LoketError(f"no conversation {key.id}")
