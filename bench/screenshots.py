@@ -7,7 +7,7 @@ Not a benchmark: the docs' picture taker, kept here with the other scripts one r
 free ports (no Rasa: every conversation is seeded straight into Redis through Loket's own
 services, as the router would have written it), a stand-in for the WhatsApp Cloud API, and
 Debian's Chromium through Playwright, signs in as an agent and saves PNGs of the main screens,
-desktop (1366×800) and phone (390×844), in Indonesian and one in English.
+desktop (1366 x 800) and phone (390 x 844), in Indonesian and one in English.
 """
 
 from __future__ import annotations
@@ -220,8 +220,9 @@ async def shoot(base: str, keys: dict[str, ConversationKey], out: Path, chromium
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=args)
         # The browser's own zone is not WIB: the page shows times on the service's clock anyway.
-        desktop = await browser.new_context(viewport={"width": 1366, "height": 800},
-                                            timezone_id="Europe/London", locale="id-ID")  # fmt: skip
+        desktop = await browser.new_context(
+            viewport={"width": 1366, "height": 800}, timezone_id="Europe/London", locale="id-ID"
+        )
         page = await desktop.new_page()
         await page.goto(f"{base}/inbox/login")
         await page.screenshot(path=out / "inbox-login.png")
@@ -283,7 +284,6 @@ async def shoot(base: str, keys: dict[str, ConversationKey], out: Path, chromium
 
 
 async def run(out: Path, chromium: str) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="loket-shots-") as tmp:
         redis = EmbeddedRedis(Path(tmp) / "redis").start()
         try:
@@ -313,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.chromium).exists():
         print(f"no browser at {args.chromium} (apt-get install chromium)", file=sys.stderr)
         return 2
+    args.out.mkdir(parents=True, exist_ok=True)
     saved = asyncio.run(run(args.out, args.chromium))
     for path in saved:
         print(f"{path.stat().st_size // 1024:>5} KB  {path}")
