@@ -24,6 +24,7 @@ from bot.gateway.router import Router, Team
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
 from handoff.assignment import Assigner
+from handoff.backfill import Backfill
 from handoff.handoffs import Handoffs
 from handoff.outbox import Outbox
 from handoff.presence import Presence
@@ -130,7 +131,11 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
         ]
+        # Conversations older than the search indexes get their entries, once, in the background.
+        backfill = asyncio.create_task(_backfill(store), name="search backfill")
         yield
+        backfill.cancel()
+        await asyncio.gather(backfill, return_exceptions=True)
         await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
         _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
         for task in stuck:
@@ -139,6 +144,14 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         await store.close()
 
     return ctx
+
+
+async def _backfill(store: Store) -> None:
+    try:
+        await Backfill(store).run_once()
+    except StoreUnavailable as exc:
+        log.warning("search backfill skipped, Redis unavailable (it runs at the next start): %s",
+                    exc)  # fmt: skip
 
 
 def _inbox_services(app: web.Application) -> inbox.InboxServices:
