@@ -49,7 +49,9 @@ function RecordingNotification(title, options) {
   window.__notes.push({ title, body: (options || {}).body, tag: (options || {}).tag });
   try { return new RealNotification(title, options); } catch (e) { return { close() {} }; }
 }
-Object.defineProperty(RecordingNotification, "permission", { get: () => RealNotification.permission });
+Object.defineProperty(RecordingNotification, "permission", {
+  get: () => RealNotification.permission,
+});
 RecordingNotification.requestPermission = (...a) => RealNotification.requestPermission(...a);
 window.Notification = RecordingNotification;
 const RealAudio = window.AudioContext;
