@@ -99,8 +99,22 @@ async def serve(settings: Settings) -> AsyncIterator[Serve]:
 
 
 @pytest.fixture
-async def gateway(serve: Serve) -> str:
-    return await serve()
+def default_gateway(serve: Serve) -> Callable[[], Awaitable[str]]:
+    """The app with the test settings as they are, started when first asked for: a test that
+    starts its own (with a channel) must not have a second gateway competing for its work."""
+    started: list[str] = []
+
+    async def get() -> str:
+        if not started:
+            started.append(await serve())
+        return started[0]
+
+    return get
+
+
+@pytest.fixture
+async def gateway(default_gateway: Callable[[], Awaitable[str]]) -> str:
+    return await default_gateway()
 
 
 @pytest.fixture
@@ -124,15 +138,16 @@ def telegram_settings(api: FakeTelegram) -> dict[str, Any]:
 
 
 async def sign_in(context: BrowserContext, base: str, name: str) -> Page:
+    """A new tab on the inbox, signing in unless the context already has a session."""
     page = await context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: dialogs.append(d.message))
     page.dialogs = dialogs  # type: ignore[attr-defined]
     await page.goto(f"{base}/inbox")
-    await expect(page).to_have_url(re.compile(r"/inbox/login$"))
-    await page.fill("#name", name)
-    await page.fill("#password", PASSWORD)
-    await page.click("#sign-in")
+    if page.url.endswith("/inbox/login"):
+        await page.fill("#name", name)
+        await page.fill("#password", PASSWORD)
+        await page.click("#sign-in")
     await expect(page).to_have_url(re.compile(r"/inbox$"))
     await expect(page.locator("body[data-ready=yes]")).to_be_attached(timeout=10_000)
     await expect(page.locator("#live.on")).to_be_visible(timeout=10_000)
@@ -143,14 +158,17 @@ Login = Callable[..., Awaitable[Page]]
 
 
 @pytest.fixture
-async def agent_page(chromium: Browser, gateway: str, store: Store) -> Login:
-    """An agent signed in, in a browser of their own (Indonesian unless `language` says)."""
+async def agent_page(
+    chromium: Browser, default_gateway: Callable[[], Awaitable[str]], store: Store
+) -> Login:
+    """An agent signed in, in a browser context of their own (`context`: Playwright's options),
+    on `base` or the default gateway."""
 
     async def go(name: str, role: str = "agent", *, base: str = "", **context: Any) -> Page:
         await add_agent(store, name, role)
         opened = await chromium.new_context(**context)
         await opened.add_init_script(RECORDER)
-        return await sign_in(opened, base or gateway, name)
+        return await sign_in(opened, base or await default_gateway(), name)
 
     return go
 

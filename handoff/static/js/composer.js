@@ -29,7 +29,8 @@ export function unfilled(text) {
 }
 
 export class Composer {
-  // box: the textarea; list: the popup <ul>; deps: {canned(), values(), language(), typing()}
+  // box: the textarea; list: the popup <ul>; deps: {canned(), values(), language(),
+  // typing() -> whether a signal went out}
   constructor(box, list, deps) {
     this.box = box;
     this.list = list;
@@ -46,8 +47,7 @@ export class Composer {
   typed() {
     const now = Date.now();
     if (!this.box.value.trim() || now - this.lastTyping < TYPING_EVERY_MS) return;
-    this.lastTyping = now;
-    this.deps.typing();
+    if (this.deps.typing()) this.lastTyping = now;
   }
 
   query() {

@@ -439,9 +439,9 @@ function wireActions() {
     values: () => (state.contact ? state.contact.contact.variables : {}),
     language: () => (state.view ? state.view.conversation.language : "id"),
     typing: () => {
-      if (state.current && state.view && state.view.can.reply) {
-        api("POST", conv(state.current) + "/typing");
-      }
+      if (!state.current || !state.view || !state.view.can.reply) return false;
+      api("POST", conv(state.current) + "/typing");
+      return true;
     },
   });
   $("canned-open").addEventListener("click", () => composer.openBlank());
