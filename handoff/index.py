@@ -19,6 +19,12 @@ from handoff import keys
 LAYOUT = "1"
 MAX_WORDS = 100  # per message: a pasted essay does not flood the index
 _WORD = re.compile(r"[^\W_]{2,40}")
+# Words nearly every message has, which find nothing and cost the most memory; a search for
+# them alone finds nothing.
+STOP_WORDS = frozenset(
+    """yang dan di ke dari ini itu untuk dengan pada atau juga saya aku sy ya ga gak tidak
+    ada sih dong deh kak min the an of to and is in for on it my you me""".split()
+)
 # Slots whose value identifies the customer or their case, and how search names them.
 REF_SLOTS = {
     "meter_number": "meter",
@@ -40,6 +46,8 @@ def words(text: str) -> list[str]:
     belum, masuk)."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(fold(text)):
+        if word in STOP_WORDS:
+            continue
         seen.setdefault(word, None)
         if len(seen) >= MAX_WORDS:
             break

@@ -132,6 +132,8 @@ class Search:
         self._find = store.redis.register_script(_FIND)
 
     async def find(self, query: Query) -> Found:
+        if query.text.strip() and not query.words:
+            return Found([], False)  # only words every message has: nothing to find by
         conv = keys.conversation("\x00").split("\x00")  # the hash key around an id
         spec = {
             "groups": groups(query),
