@@ -187,7 +187,7 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
         app[STORE], app[CONVERSATIONS], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX],
         app[ROUTER].hand_back, reply_window, fetch_media,
         typing=typing, mark_read=mark_read, templates=templates,
-        team=inbox.Team(settings.timezone, settings.sla_minutes,
+        settings=inbox.InboxSettings(settings.timezone, settings.sla_minutes,
                         settings.auto_assign != "off"),
     )  # fmt: skip
 

@@ -80,7 +80,7 @@ class Backfill:
         if not await self.needed():
             return None
         async with self._store.guard():
-            mine = await self._redis.set(keys.search_built() + ":lock", "1", nx=True,
+            mine = await self._redis.set(keys.search_backfill_lock(), "1", nx=True,
                                          ex=LOCK_TTL_S)  # fmt: skip
         if not mine:
             return None
@@ -88,7 +88,7 @@ class Backfill:
             return await self.run()
         except BaseException:
             async with self._store.guard():  # let the next start try again at once
-                await self._redis.delete(keys.search_built() + ":lock")
+                await self._redis.delete(keys.search_backfill_lock())
             raise
 
     async def run(self) -> Backfilled:

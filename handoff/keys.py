@@ -86,6 +86,11 @@ def search_built() -> str:
     return f"{PREFIX}:search:built"
 
 
+def search_backfill_lock() -> str:
+    """String with a 1 h TTL: a gateway is backfilling the indexes (the others leave it be)."""
+    return f"{PREFIX}:search:backfill-lock"
+
+
 def inbox_events() -> str:
     """Stream (capped ~10k): handoffs, customer messages and transitions, for live inboxes."""
     return f"{PREFIX}:inbox:events"

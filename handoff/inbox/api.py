@@ -114,7 +114,7 @@ def conversation_of(request: web.Request, name: str = "id") -> ConversationKey:
 
 async def me(request: web.Request, caller: Caller) -> web.StreamResponse:
     csrf = caller.session.csrf if caller.session else None
-    team = request.app[PARTS].team
+    team = request.app[PARTS].settings
     return answer({**caller.agent.as_json(), "csrf": csrf,
                    "preferences": caller.agent.preferences(), "team": team.as_json()})  # fmt: skip
 
@@ -199,7 +199,7 @@ async def contact(request: web.Request, caller: Caller) -> web.StreamResponse:
 
 async def search(request: web.Request, caller: Caller) -> web.StreamResponse:
     parts = request.app[PARTS]
-    query = query_from(request.query, parts.team.timezone)
+    query = query_from(request.query, parts.settings.timezone)
     return answer(await parts.finder.search(caller.agent, query))
 
 

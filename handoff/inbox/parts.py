@@ -14,7 +14,7 @@ from handoff.inbox.events import LiveEvents
 from handoff.inbox.finder import Finder
 from handoff.inbox.outreach import Outreach
 from handoff.inbox.ratelimit import LoginLimiter
-from handoff.inbox.services import InboxServices, Team
+from handoff.inbox.services import InboxServices, InboxSettings
 from handoff.inbox.sessions import Sessions
 from handoff.presence import Presence
 from handoff.search import Search
@@ -31,7 +31,7 @@ class Parts:
     live: LiveEvents
     finder: Finder
     outreach: Outreach
-    team: Team
+    settings: InboxSettings
 
     @classmethod
     def build(cls, services: InboxServices) -> Parts:
@@ -51,7 +51,7 @@ class Parts:
             live=LiveEvents(store, presence),
             finder=Finder(services, desk, Search(store), contacts),
             outreach=outreach,
-            team=services.team,
+            settings=services.settings,
         )
 
 

@@ -27,10 +27,10 @@ class HandBack(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Team:
-    """How the team works, as the inbox shows it: the service's time zone (for every time on
-    the page), minutes a customer may wait before the SLA clock turns red (0: no clock), and
-    whether new handoffs are auto-assigned."""
+class InboxSettings:
+    """How the team works, as the inbox shows it (the API's "team"): the service's time zone
+    (for every time on the page), minutes a customer may wait before the SLA clock turns red
+    (0: no clock), and whether new handoffs are auto-assigned."""
 
     timezone: str = "Asia/Jakarta"
     sla_minutes: int = 10
@@ -68,4 +68,4 @@ class InboxServices:
     typing: Callable[[ConversationKey], Awaitable[None]] = _no_signal
     mark_read: Callable[[ConversationKey, str], Awaitable[None]] = _no_receipt
     templates: Callable[[str], tuple[TemplateSpec, ...]] = _no_templates
-    team: Team = field(default_factory=Team)
+    settings: InboxSettings = field(default_factory=InboxSettings)

@@ -14,7 +14,7 @@ from bot.core.templates import TemplateSpec
 from handoff import Entry, Role, Transcript, keys
 from handoff.conversations import Conversations
 from handoff.handoffs import Handoffs
-from handoff.inbox import Team
+from handoff.inbox import InboxSettings
 from handoff.store import Store, now_ms
 from handoff.summary import Summary
 from tests.support.builders import RecordingSender
@@ -44,7 +44,7 @@ async def sign_in(
     services = make_services(
         store, reply_window={"whatsapp": 24 * 3600.0},
         senders={"whatsapp": whatsapp, "telegram": telegram},
-        team=Team("Asia/Makassar", sla_minutes=7, auto_assign=True),
+        settings=InboxSettings("Asia/Makassar", sla_minutes=7, auto_assign=True),
     )  # fmt: skip
     server = TestServer(make_app(services))
     await server.start_server()

@@ -17,7 +17,7 @@ from bot.core.templates import TemplateSpec
 from handoff import Entry, Role, Transcript
 from handoff.conversations import Conversations
 from handoff.handoffs import Handoffs
-from handoff.inbox import Accounts, Agent, AgentRole, InboxServices, Team, setup
+from handoff.inbox import Accounts, Agent, AgentRole, InboxServices, InboxSettings, setup
 from handoff.outbox import Outbox
 from handoff.store import Store
 from handoff.summary import Summary
@@ -70,7 +70,7 @@ def make_services(
     reply_window: dict[str, float] | None = None,
     media: dict[str, Media] | None = None,
     senders: dict[str, RecordingSender] | None = None,
-    team: Team | None = None,
+    settings: InboxSettings | None = None,
 ) -> InboxServices:
     """The inbox's services on real Redis; `senders` stand for the channels' own (typing, read
     marks, templates), recording what they are asked."""
@@ -99,7 +99,8 @@ def make_services(
         store=store, conversations=Conversations(store), handoffs=handoffs,
         transcript=Transcript(store), outbox=Outbox(store),
         hand_back=handoffs.hand_back, reply_window=windows.get, fetch_media=fetch_media,
-        typing=typing, mark_read=mark_read, templates=templates, team=team or Team(),
+        typing=typing, mark_read=mark_read, templates=templates,
+        settings=settings or InboxSettings(),
     )  # fmt: skip
 
 
