@@ -2,16 +2,9 @@
 // week, every handoff of theirs and their other conversations (GET conversations/{id}/contact).
 "use strict";
 
+import { $, el } from "./dom.js";
 import { has, ordinal, stamp, t } from "./i18n.js";
 
-const $ = (id) => document.getElementById(id);
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
 
 // The customer as the page names them: their name, else channel and id.
 export function who(item) {

@@ -2,10 +2,10 @@
 // lists (GET /inbox/api/search). Dates are days on the service's clock.
 "use strict";
 
+import { $ } from "./dom.js";
 import { api, errorText } from "./api.js";
 import { t } from "./i18n.js";
 
-const $ = (id) => document.getElementById(id);
 const FIELDS = { meter: "f-meter", ticket: "f-ticket", transaction: "f-transaction",
   agent: "f-agent", status: "f-status", reason: "f-reason", channel: "f-channel",
   from: "f-from", to: "f-to" };
