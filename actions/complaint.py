@@ -15,6 +15,7 @@ from actions.display import digits, when
 from actions.message import entity
 from actions.provider import NotFound, ProviderError
 from actions.replies import provider_down, say
+from actions.titles import language_of
 from actions.token import provider
 
 _TICKET = re.compile(r"\btkt\d{6}\b", re.IGNORECASE)
@@ -102,7 +103,7 @@ class ActionOpenComplaint(Action):
         try:
             for outage in await client.outages(area):
                 say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
-                    restore=when(outage.estimated_restore))  # fmt: skip
+                    restore=when(outage.estimated_restore, language_of(tracker)))  # fmt: skip
             ticket = await client.open_complaint(
                 description=description,
                 category=category_of(description),
@@ -168,5 +169,5 @@ class ActionCheckComplaint(Action):
             "in_progress": "utter_ticket_in_progress",
         }.get(ticket.status, "utter_ticket_open")
         say(dispatcher, response, ticket_id=ticket.ticket_id, description=ticket.description,
-            updated_at=when(ticket.updated_at))  # fmt: skip
+            updated_at=when(ticket.updated_at, language_of(tracker)))  # fmt: skip
         return []

@@ -18,12 +18,15 @@ from bot.core.hours import ServiceHours
 from bot.core.messages import ConversationKey, Inbound, Turn
 from bot.core.metrics import Metrics
 from bot.core.settings import Settings, redact_url
+from bot.core.templates import TemplateSpec
 from bot.gateway import health, payments
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
 from bot.gateway.router import Router, Team
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, Role, StoreUnavailable, Transcript, inbox
+from handoff.assignment import Assigner
+from handoff.backfill import Backfill
 from handoff.handoffs import Handoffs
 from handoff.outbox import Outbox
 from handoff.presence import Presence
@@ -123,9 +126,11 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[HANDOFFS] = handoffs
         outbox = Outbox(store, metrics=metrics)
         app[OUTBOX] = outbox
+        assigner = Assigner(store, handoffs) if settings.auto_assign == "round-robin" else None
         router = Router(
             conversations, transcript, handoffs, rasa, team,
             outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
+            assigner=assigner,
         )  # fmt: skip
         app[ROUTER] = router
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,
@@ -138,8 +143,12 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
             asyncio.create_task(rasa.watch(stop_probing), name="rasa pool probe"),
         ]
+        # Conversations older than the search indexes get their entries, once, in the background.
+        backfill = asyncio.create_task(_backfill(store), name="search backfill")
         yield
         stop_probing.set()
+        backfill.cancel()
+        await asyncio.gather(backfill, return_exceptions=True)
         await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
         _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
         for task in stuck:
@@ -150,13 +159,26 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
     return ctx
 
 
+async def _backfill(store: Store) -> None:
+    try:
+        await Backfill(store).run_once()
+    except StoreUnavailable as exc:
+        log.warning("search backfill skipped, Redis unavailable (it runs at the next start): %s",
+                    exc)  # fmt: skip
+
+
 def _inbox_services(app: web.Application) -> inbox.InboxServices:
     """What the agents' inbox needs from the gateway, once the resources exist."""
     senders = app[SENDERS]
+    settings = app[SETTINGS]
 
     def reply_window(channel: str) -> float | None:
         sender = senders.get(channel)
         return sender.reply_window if sender else None
+
+    def templates(channel: str) -> tuple[TemplateSpec, ...]:
+        sender = senders.get(channel)
+        return sender.templates if sender else ()
 
     async def fetch_media(channel: str, ref: str) -> Media:
         sender = senders.get(channel)
@@ -164,9 +186,22 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
             raise MediaUnavailable(f"attachments cannot be fetched from {channel}")
         return await sender.fetch_media(ref)
 
+    async def typing(conversation: ConversationKey) -> None:
+        sender = senders.get(conversation.channel)
+        if sender is not None:
+            await sender.typing(conversation)
+
+    async def mark_read(conversation: ConversationKey, message_id: str) -> None:
+        sender = senders.get(conversation.channel)
+        if sender is not None:
+            await sender.mark_read(conversation, message_id)
+
     return inbox.InboxServices(
         app[STORE], app[CONVERSATIONS], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX],
         app[ROUTER].hand_back, reply_window, fetch_media,
+        typing=typing, mark_read=mark_read, templates=templates,
+        settings=inbox.InboxSettings(settings.timezone, settings.sla_minutes,
+                        settings.auto_assign != "off"),
     )  # fmt: skip
 
 

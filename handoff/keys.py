@@ -14,8 +14,22 @@ RASA_PREFIX = f"loket{VERSION}"
 
 def conversation(conversation_id: str) -> str:
     """Hash: channel, chat_id, created_at; status, assignee and the open handoff (handoff_id,
-    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory."""
+    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory; who
+    the customer is: name (their channel profile), account (the name the provider gave)."""
     return f"{PREFIX}:conv:{{{conversation_id}}}"
+
+
+def handoff_history(conversation_id: str) -> str:
+    """Hash: handoff id -> JSON {reason, language, at, brief, status, assignee, claimed_at,
+    ended_at, outcome, ended_by, resolution}: every handoff of the conversation, kept by the
+    transitions' script."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:handoffs"
+
+
+def conversation_refs(conversation_id: str) -> str:
+    """Hash: "<kind>:<value>" -> when last collected (ms), for every meter number, customer id,
+    transaction and ticket the bot collected in the conversation (see handoff/index.py)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:refs"
 
 
 def transcript(conversation_id: str) -> str:
@@ -36,6 +50,45 @@ def conversations_by_activity() -> str:
 def queue() -> str:
     """Sorted set: conversations waiting for an agent, scored by handoff time (oldest first)."""
     return f"{PREFIX}:queue"
+
+
+# --- search indexes (handoff/index.py writes them, handoff/search.py reads them) -----------------
+
+
+def search_word(word: str) -> str:
+    """Sorted set: conversation ids whose customer wrote `word`, scored by when last (ms)."""
+    return f"{PREFIX}:search:word:{word}"
+
+
+def search_ref(kind: str, value: str) -> str:
+    """Sorted set: conversation ids where the bot collected this meter number, customer id,
+    transaction or ticket (`kind`: meter, customer, transaction, ticket), scored by when last."""
+    return f"{PREFIX}:search:{kind}:{value}"
+
+
+def search_agent(name: str) -> str:
+    """Sorted set: conversation ids the agent was assigned (claim, transfer), scored by when."""
+    return f"{PREFIX}:search:agent:{name}"
+
+
+def search_reason(code: str) -> str:
+    """Sorted set: conversation ids handed over for this reason, scored by the handoff's time."""
+    return f"{PREFIX}:search:reason:{code}"
+
+
+def search_scratch(token: str) -> str:
+    """Sorted set with a 10 s TTL: one search's intermediate result (handoff/search.py)."""
+    return f"{PREFIX}:search:scratch:{token}"
+
+
+def search_built() -> str:
+    """String: the index layout the stored indexes follow, set by the backfill (reindex)."""
+    return f"{PREFIX}:search:built"
+
+
+def search_backfill_lock() -> str:
+    """String with a 1 h TTL: a gateway is backfilling the indexes (the others leave it be)."""
+    return f"{PREFIX}:search:backfill-lock"
 
 
 def inbox_events() -> str:
@@ -153,6 +206,21 @@ def login_failures(scope: str, value: str) -> str:
 def canned() -> str:
     """Hash: canned reply key -> JSON {title, id, en} (the team's snippets)."""
     return f"{PREFIX}:inbox:canned"
+
+
+def assign_cursor() -> str:
+    """String: the agent who was auto-assigned last (round robin continues after them)."""
+    return f"{PREFIX}:inbox:assign-cursor"
+
+
+def typing_sent(conversation_id: str) -> str:
+    """String with a short TTL: a typing signal went to this customer (one per few seconds)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:typing"
+
+
+def read_marked(conversation_id: str) -> str:
+    """String: the channel id of the customer's last message marked read (WhatsApp)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:read"
 
 
 def canned_seeded() -> str:

@@ -17,6 +17,10 @@ class MessageTooLong(BadMessage):
     """Raised when an inbound message is longer than any channel can carry."""
 
 
+class EmptyText(BadMessage):
+    """Raised when a text holds nothing to read (only spaces or invisible characters)."""
+
+
 class UnknownReference(BadMessage):
     """Raised when a provider's payment callback names no conversation of this gateway."""
 

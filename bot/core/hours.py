@@ -13,6 +13,16 @@ _DAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "
 _SPEC = re.compile(r"^\s*(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
 
 
+# Indonesia's three time zones by the names people say; other zones by their IANA name.
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+               "Asia/Jayapura": "WIT"}  # fmt: skip
+
+
+def zone_label(zone: str) -> str:
+    """'WIB' for Asia/Jakarta; the zone's own name where Indonesia has no word for it."""
+    return ZONE_LABELS.get(zone, zone)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceHours:
     """Days and daily opening hours of the agents' team, in the team's time zone."""
@@ -47,9 +57,7 @@ class ServiceHours:
         days = names[self.first_day]
         if self.last_day != self.first_day:
             days += "–" + names[self.last_day]
-        zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}.get(
-            str(self.zone), str(self.zone)
-        )
+        zone = zone_label(str(self.zone))
         sep = ":" if language == "en" else "."
         opens, closes = (f"{t.hour:02d}{sep}{t.minute:02d}" for t in (self.opens, self.closes))
         return f"{days} {opens}–{closes} {zone}"

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from bot.core.errors import ConfigError
 from bot.core.hours import ServiceHours
+from bot.core.templates import TemplateSpec, parse_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,19 +49,6 @@ def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(_url({name: u}, name) or "" for u in urls if u)
 
 
-def _count(env: Mapping[str, str], name: str, default: int, *, most: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not 1 <= value <= most:
-        raise ConfigError(f"{name} must be between 1 and {most}, got {value}")
-    return value
-
-
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip().lower() or choices[0]
     if raw not in choices:
@@ -79,6 +67,31 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
     return value
+
+
+def _whole(
+    env: Mapping[str, str], name: str, default: int, highest: int, *, lowest: int = 0
+) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lowest <= value <= highest:
+        raise ConfigError(f"{name} must be between {lowest} and {highest}, got {value}")
+    return value
+
+
+def _templates(env: Mapping[str, str]) -> tuple[TemplateSpec, ...]:
+    try:
+        return parse_templates(env.get("LOKET_WHATSAPP_TEMPLATES", ""))
+    except ValueError as exc:
+        raise ConfigError(f"LOKET_WHATSAPP_TEMPLATES: {exc}") from None
+
+
+AUTO_ASSIGN = ("off", "round-robin")
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:
@@ -127,6 +140,10 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object a line, with the conversation id
     metrics_token: str = ""  # GET /metrics wants it as a bearer token; unset: localhost only
+    # The agents' inbox: minutes a conversation may wait before its SLA clock turns red (0: no
+    # clock); "round-robin" assigns each new handoff to the next online agent.
+    sla_minutes: int = 10
+    auto_assign: str = "off"
     # Telegram: polling when no webhook URL is set (see docs/telegram.md)
     telegram_token: str = ""
     telegram_webhook_url: str | None = None  # public https base URL that reaches this gateway
@@ -138,6 +155,7 @@ class Settings:
     whatsapp_verify_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_templates: tuple[TemplateSpec, ...] = ()  # approved, for after the 24-hour window
 
     @property
     def rasa_url(self) -> str | None:
@@ -174,7 +192,7 @@ class Settings:
             data_dir=data_dir,
             models_dir=models_dir,
             rasa_urls=_urls(env, "LOKET_RASA_URL"),
-            rasa_workers=_count(env, "LOKET_RASA_WORKERS", os.cpu_count() or 1, most=16),
+            rasa_workers=_whole(env, "LOKET_RASA_WORKERS", os.cpu_count() or 1, 16, lowest=1),
             rasa_port=_port(env, "LOKET_RASA_PORT", 5005),
             actions_url=_url(env, "LOKET_ACTIONS_URL"),
             actions_port=_port(env, "LOKET_ACTIONS_PORT", 5055),
@@ -190,6 +208,8 @@ class Settings:
             log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
             log_format=_choice(env, "LOKET_LOG_FORMAT", ("text", "json")),
             metrics_token=env.get("LOKET_METRICS_TOKEN", "").strip(),
+            sla_minutes=_whole(env, "LOKET_SLA_MINUTES", 10, 24 * 60),
+            auto_assign=_choice(env, "LOKET_AUTO_ASSIGN", AUTO_ASSIGN),
             telegram_token=env.get("LOKET_TELEGRAM_TOKEN", "").strip(),
             telegram_webhook_url=_url(env, "LOKET_TELEGRAM_WEBHOOK_URL"),
             telegram_secret=env.get("LOKET_TELEGRAM_SECRET", "").strip(),
@@ -200,4 +220,5 @@ class Settings:
             whatsapp_phone_number_id=env.get("LOKET_WHATSAPP_PHONE_NUMBER_ID", "").strip(),
             whatsapp_api_url=_url(env, "LOKET_WHATSAPP_API_URL")
             or "https://graph.facebook.com/v21.0",
+            whatsapp_templates=_templates(env),
         )

@@ -31,6 +31,7 @@ from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
 from bot.gateway import notices
 from bot.gateway.policy import Memory, judge
 from handoff import Entry, Role, Transcript
+from handoff.assignment import Assigner
 from handoff.conversations import Conversations, State
 from handoff.handoffs import Handoffs, Outcome
 from handoff.outbox import Outbox
@@ -72,6 +73,7 @@ class Router:
         outbox: Outbox,
         timeout: float,
         metrics: Metrics | None = None,
+        assigner: Assigner | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
         self._conversations = conversations
@@ -81,6 +83,7 @@ class Router:
         self._bot = bot
         self._team = team
         self._timeout = timeout
+        self._assigner = assigner  # round robin, when LOKET_AUTO_ASSIGN asks for it
 
     async def handle(self, inbound: Inbound) -> Turn:
         started = time.perf_counter()
@@ -130,6 +133,7 @@ class Router:
             [entry_id] = await self._transcript.append(
                 conversation,
                 [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+                name=str(inbound.metadata.get("name") or ""),
             )
         if state.status in WITH_PEOPLE:
             return await self._with_people(inbound, state, entry_id)
@@ -157,7 +161,9 @@ class Router:
                 inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
             )
         await self._answer(inbound, [_bot_line(turn, reply) for reply in verdict.replies])
-        await self._conversations.remember(conversation, verdict.memory.to_json(), language)
+        await self._conversations.remember(
+            conversation, verdict.memory.to_json(), language, turn.slots
+        )
         log.info(
             "%s: intent=%s confidence=%.2f replies=%d",
             conversation.id,
@@ -191,7 +197,7 @@ class Router:
             await self._answer(inbound, [Entry(Role.BOT, reply.text)])
             return Turn(replies=(reply,), understanding=Understanding(None))
         log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
-        await self._handoffs.customer_wrote(conversation, entry_id)
+        await self._handoffs.customer_wrote(conversation, entry_id, assignee=state.assignee)
         return Turn(replies=(), understanding=Understanding(None), paused=True)
 
     async def _hand_over(
@@ -212,6 +218,9 @@ class Router:
             summary=summary,
             note=reasons.note(signal.reason),
         )
+        assigned = ""
+        if self._assigner is not None and outcome.changed:
+            assigned = await self._assigner.assign(conversation)
         now = self._team.clock()
         online = bool(await self._team.presence.online(int(now.timestamp() * 1000)))
         text, buttons = notices.handoff_notice(
@@ -222,11 +231,12 @@ class Router:
             online=online,
             hours=self._team.hours.describe(language),
             explained=bool(kept),
+            assigned=bool(assigned),
         )
         notice = Outbound(conversation, text, buttons)
         # The notice carries what the bot made of the message, so trainers can review it.
         await self._answer(inbound, [_bot_line(turn, notice, meta={"handoff": signal.reason})])
-        await self._conversations.remember(conversation, Memory().to_json(), language)
+        await self._conversations.remember(conversation, Memory().to_json(), language, turn.slots)
         if signal.reason != Reason.BOT_UNAVAILABLE:
             try:
                 await self._bot.pause(conversation)

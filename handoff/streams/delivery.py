@@ -3,7 +3,8 @@
 Each conversation's messages leave in order. A transient failure (rate limit, network) is
 retried with backoff — as long as the channel asks when it says how long to wait; a permanent
 one (the customer blocked the bot, the reply window closed) or too many attempts mark the
-message failed with the reason, which the agent sees. A message already sent is never sent
+message failed with the reason, which the agent sees. Outside the reply window only an approved
+template message goes out (bot/core/window.py). A message already sent is never sent
 again, even when a crashed worker's entry is taken over; nor is a part of a long message that
 the channel accepted before a later part failed. While Redis is unreachable a message waits in
 its place (what the channel accepted is recorded as soon as Redis is back), so the
@@ -18,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.core.channel import DeliveryState, Sender, SendFailed
+from bot.core.channel import DeliveryState, FailureCode, Sender, SendFailed
 from bot.core.log_context import about
 from bot.core.messages import ConversationKey
 from bot.core.metrics import Metrics
@@ -99,19 +100,21 @@ class Courier:
         outbound = await self._outbox.outbound(conversation, entry_id)
         sender = self._senders.get(conversation.channel)
         progress = Progress(self._outbox, conversation, entry_id, current, self.worker.persist)
-        if outbound is None or sender is None:
-            reason = (
-                "the message is no longer in the transcript"
-                if outbound is None
-                else f"the {conversation.channel} channel is not configured on this server"
+        if outbound is None:
+            await self._failed(progress, "the message is no longer in the transcript")
+            return
+        if sender is None:
+            await self._failed(
+                progress,
+                f"the {conversation.channel} channel is not configured on this server",
+                FailureCode.CHANNEL_MISSING,
             )
-            await self._failed(progress, reason)
             return
         window = reply_window(
             sender.reply_window, await self._transcript.last_customer_at(conversation)
         )
-        if window is not None and not window.is_open(now_ms()):
-            await self._failed(progress, window.refusal())
+        if window is not None and not window.allows(outbound, now_ms()):
+            await self._failed(progress, window.refusal(), FailureCode.WINDOW_CLOSED)
             return
         while True:
             progress.attempts += 1
@@ -122,7 +125,7 @@ class Courier:
                 )
             except SendFailed as exc:
                 if exc.permanent or progress.attempts >= MAX_ATTEMPTS:
-                    await self._failed(progress, exc.reason)
+                    await self._failed(progress, exc.reason, exc.code)
                     return
                 wait = (
                     exc.retry_after if exc.retry_after is not None else backoff(progress.attempts)
@@ -138,13 +141,15 @@ class Courier:
             self._metrics.deliveries.labels(conversation.channel, "sent").inc()
             return
 
-    async def _failed(self, progress: Progress, reason: str) -> None:
+    async def _failed(
+        self, progress: Progress, reason: str, code: FailureCode | None = None
+    ) -> None:
         self._metrics.deliveries.labels(progress.conversation.channel, "failed").inc()
         log.warning("%s: delivery of %s failed: %s", progress.conversation.id, progress.entry_id,
                     reason)  # fmt: skip
         if progress.parts:
             reason = f"{reason} (the first {progress.parts} part(s) reached the customer)"
-        await progress.record(DeliveryState.FAILED, reason)
+        await progress.record(DeliveryState.FAILED, reason, code)
 
 
 class Progress:
@@ -173,10 +178,12 @@ class Progress:
             self.ids.append(message_id)
         await self.record(DeliveryState.QUEUED, f"sending: {parts} part(s) sent")
 
-    async def record(self, state: DeliveryState, reason: str = "") -> None:
+    async def record(
+        self, state: DeliveryState, reason: str = "", code: FailureCode | None = None
+    ) -> None:
         """Record how far the message got, waiting for Redis if need be: once the channel
         accepted something, giving up here would send it again."""
         delivery = Delivery(self.entry_id, state, reason, self.attempts, now_ms(), tuple(self.ids),
-                            self.parts)  # fmt: skip
+                            self.parts, code.value if code else "")  # fmt: skip
         await self._persist(lambda: self._outbox.mark(self.conversation, delivery),
                             f"{self.conversation.id}: delivery of {self.entry_id}")  # fmt: skip

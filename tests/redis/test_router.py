@@ -25,12 +25,15 @@ from bot.core.messages import (
 from bot.gateway import notices
 from bot.gateway.router import Router, Team
 from handoff import Conversations, Role, StoreUnavailable, Transcript, keys
+from handoff.assignment import Assigner
 from handoff.handoffs import Handoffs
+from handoff.inbox import Accounts, AgentRole
 from handoff.outbox import Outbox
 from handoff.presence import Presence
 from handoff.status import Status
-from handoff.store import Store
+from handoff.store import Store, now_ms
 from tests.support.builders import make_inbound, make_key
+from tests.support.inbox import PASSWORD
 
 # A Wednesday, 10:00 in Jakarta: inside service hours; 23:00 is outside.
 OPEN = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
@@ -367,3 +370,34 @@ async def test_a_turn_run_again_after_a_failure_records_its_message_once(store: 
         (Role.CUSTOMER, "halo"),
         (Role.BOT, "echo: halo"),
     ]
+
+
+async def test_with_round_robin_a_handoff_goes_straight_to_an_agent_online(
+    store: Store,
+) -> None:
+    for name in ("ana", "budi"):
+        await Accounts(store).add(name, AgentRole.AGENT, PASSWORD)
+        await Presence(store).heartbeat(name, now_ms())
+    transcript, handoffs = Transcript(store), Handoffs(store)
+    team = Team(ServiceHours.parse("mon-sat 08:00-20:00", "Asia/Jakarta"), Presence(store),
+                clock=lambda: OPEN)  # fmt: skip
+    bot = RecordingBot(answers("request_human", "Baik.", handoff=HandoffSignal("asked_for_human"),
+                               slots={"meter_number": "14234567890"}))  # fmt: skip
+    router = Router(Conversations(store), transcript, handoffs, bot, team, outbox=Outbox(store),
+                    timeout=5, assigner=Assigner(store, handoffs))  # fmt: skip
+    first, second = make_key(), make_key()
+    turn = await router.handle(make_inbound("minta petugas", first, metadata={"name": "Budi"}))
+    assert "segera membalas" in turn.replies[-1].text and not turn.replies[-1].buttons
+    await router.handle(make_inbound("minta petugas", second))
+    states = [await Conversations(store).state(k) for k in (first, second)]
+    assert [(s.status, s.assignee) for s in states] == [(Status.ASSIGNED, "ana"),
+                                                        (Status.ASSIGNED, "budi")]  # fmt: skip
+    # what the turn carried is kept for the contact and search
+    assert await store.redis.hget(keys.conversation(first.id), "name") == "Budi"
+    assert await store.redis.hkeys(keys.conversation_refs(first.id)) == ["meter:14234567890"]
+    events = [f for _, f in await store.redis.xrange(keys.inbox_events())]
+    assert [e["type"] for e in events].count("claim") == 2
+    quiet = await router.handle(make_inbound("halo?", first))
+    assert quiet.replies == ()
+    message = [e for _, e in await store.redis.xrange(keys.inbox_events())][-1]
+    assert message["type"] == "message" and '"assignee": "ana"' in message["data"]

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bot.core.channel import DeliveryState, Sender, SendFailed
-from bot.core.messages import ConversationKey, Inbound, Outbound, Turn, Understanding
+from bot.core.messages import ConversationKey, Inbound, Outbound, Template, Turn, Understanding
 from bot.core.settings import Settings
 from channels.telegram import TelegramSender, make_bot
 from channels.telegram.convert import send_requests
@@ -313,12 +313,19 @@ async def test_a_closed_reply_window_fails_the_message_without_calling_the_chann
         two_days_ago = now_ms() - 48 * 3600 * 1000
         await store.redis.hset(keys.conversation(key.id), "last_customer_at", two_days_ago)
         [late] = await outbox.post(key, [Entry(Role.AGENT, "too late")])
+        reopen = {"name": "loket_reopen", "language": "id", "params": ["Budi"]}
+        [template] = await outbox.post(
+            key, [Entry(Role.AGENT, "[template loket_reopen:id] Budi", meta={"template": reopen})]
+        )
         await eventually(lambda: stream_empty(store, keys.outbox()))
-    assert [o.text for o in sender.sent] == ["sent while the window is open"]
+    assert [o.text for o in sender.sent] == ["sent while the window is open",
+                                             "[template loket_reopen:id] Budi"]  # fmt: skip
+    assert sender.sent[1].template == Template("loket_reopen", "id", ("Budi",))
     done = await outbox.deliveries(key)
-    assert done[fresh].state is DeliveryState.SENT
+    assert done[fresh].state is DeliveryState.SENT and done[template].state is DeliveryState.SENT
     assert done[late].state is DeliveryState.FAILED and done[late].attempts == 0
     assert "reply window closed" in done[late].reason and "must write first" in done[late].reason
+    assert done[late].code == "window_closed"  # the inbox explains it in the agent's language
 
 
 async def test_a_channel_that_is_not_configured_fails_visibly(store: Store) -> None:
@@ -331,6 +338,7 @@ async def test_a_channel_that_is_not_configured_fails_visibly(store: Store) -> N
     failed = await outbox.delivery(key, entry_id)
     assert failed is not None and failed.state is DeliveryState.FAILED
     assert "whatsapp channel is not configured" in failed.reason
+    assert failed.code == "channel_missing"
 
 
 async def test_a_message_sent_before_a_crash_is_not_sent_again(store: Store) -> None:

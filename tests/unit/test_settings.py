@@ -66,6 +66,13 @@ def test_several_rasa_servers_or_workers() -> None:
         ({"LOKET_RASA_WORKERS": "two"}, "LOKET_RASA_WORKERS"),
         ({"LOKET_RASA_WORKERS": "64"}, "LOKET_RASA_WORKERS"),
         ({"LOKET_LOG_FORMAT": "xml"}, "LOKET_LOG_FORMAT"),
+        ({"LOKET_SLA_MINUTES": "ten"}, "LOKET_SLA_MINUTES"),
+        ({"LOKET_SLA_MINUTES": "2000"}, "LOKET_SLA_MINUTES"),
+        ({"LOKET_AUTO_ASSIGN": "random"}, "LOKET_AUTO_ASSIGN"),
+        ({"LOKET_WHATSAPP_TEMPLATES": "Reopen:id"}, "LOKET_WHATSAPP_TEMPLATES"),
+        ({"LOKET_WHATSAPP_TEMPLATES": "reopen"}, "LOKET_WHATSAPP_TEMPLATES"),
+        ({"LOKET_WHATSAPP_TEMPLATES": "reopen:id:phone"}, "LOKET_WHATSAPP_TEMPLATES"),
+        ({"LOKET_TIMEZONE": "Asia/Atlantis"}, "LOKET_TIMEZONE"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -78,3 +85,16 @@ def test_passwords_never_appear_in_messages() -> None:
     with pytest.raises(ConfigError) as err:
         Settings.from_env({"REDIS_URL": "http://:s3cret@host"})
     assert "s3cret" not in str(err.value)
+
+
+def test_inbox_settings_are_read() -> None:
+    s = Settings.from_env({})
+    assert (s.sla_minutes, s.auto_assign, s.whatsapp_templates) == (10, "off", ())
+    s = Settings.from_env({
+        "LOKET_SLA_MINUTES": "0", "LOKET_AUTO_ASSIGN": "Round-Robin",
+        "LOKET_WHATSAPP_TEMPLATES": "loket_reopen:id, loket_reopen:en_US follow_up:id:name+ticket",
+    })  # fmt: skip
+    assert (s.sla_minutes, s.auto_assign) == (0, "round-robin")
+    assert [(t.key, t.variables) for t in s.whatsapp_templates] == [
+        ("loket_reopen:id", ()), ("loket_reopen:en_US", ()), ("follow_up:id", ("name", "ticket"))
+    ]  # fmt: skip
