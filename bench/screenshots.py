@@ -196,7 +196,7 @@ async def cloud_api() -> AsyncIterator[str]:
 async def gateway(redis_url: str, api_url: str, data: Path) -> AsyncIterator[str]:
     settings = dataclasses.replace(
         Settings.from_env({}),
-        redis_url=redis_url, rasa_url="http://127.0.0.1:9", data_dir=data, port=free_port(),
+        redis_url=redis_url, rasa_urls=("http://127.0.0.1:9",), data_dir=data, port=free_port(),
         whatsapp_token="shots", whatsapp_app_secret="shots", whatsapp_verify_token="shots",
         whatsapp_phone_number_id=PHONE_NUMBER_ID, whatsapp_api_url=api_url,
         whatsapp_templates=Settings.from_env({
