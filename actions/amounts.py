@@ -85,8 +85,3 @@ def parse_amount(text: str) -> int | None:
 
 def is_nominal(amount: int) -> bool:
     return amount in NOMINALS
-
-
-def rupiah(amount: int) -> str:
-    """Rp50.000 — Indonesian thousands separator."""
-    return "Rp" + f"{amount:,}".replace(",", ".")

@@ -10,12 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.amounts import rupiah
-from actions.display import digits, when
+from actions.display import day, digits, rupiah
 from actions.message import entity
 from actions.privacy import mask_name, may_look_up
 from actions.provider import InvalidRequest, NotFound, ProviderError
 from actions.replies import provider_down, say
+from actions.titles import language_of
 from actions.token import provider
 
 
@@ -90,8 +90,8 @@ class ActionCheckBill(Action):
             "period": bill.period,
             "name": mask_name(bill.name),
             "customer_id": bill.customer_id,
-            "amount_due": rupiah(bill.amount_due),
-            "due_date": when(bill.due_date).split(" ")[0],
+            "amount_due": rupiah(bill.amount_due, language_of(tracker)),
+            "due_date": day(bill.due_date, language_of(tracker)),
         }
         say(dispatcher, "utter_bill_paid" if bill.status == "paid" else "utter_bill_due", **values)
         return []

@@ -119,7 +119,7 @@ class ActionOpenComplaint(Action):
         try:
             for outage in await client.outages(area):
                 say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
-                    restore=when(outage.estimated_restore))  # fmt: skip
+                    restore=when(outage.estimated_restore, language_of(tracker)))  # fmt: skip
             ticket = await client.open_complaint(
                 description=description,
                 category=category_of(description),
@@ -191,5 +191,5 @@ class ActionCheckComplaint(Action):
         own = ticket.ticket_id.upper() in own_tickets(tracker)
         description = ticket.description if own else category_label(ticket.category, tracker)
         say(dispatcher, response, ticket_id=ticket.ticket_id, description=description,
-            updated_at=when(ticket.updated_at))  # fmt: skip
+            updated_at=when(ticket.updated_at, language_of(tracker)))  # fmt: skip
         return []

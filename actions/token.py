@@ -12,13 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.amounts import NOMINALS, is_nominal, parse_amount, rupiah
-from actions.display import digits, when
+from actions.amounts import NOMINALS, is_nominal, parse_amount
+from actions.display import digits, number, rupiah, when
 from actions.message import entity
 from actions.privacy import mask_name, may_look_up
 from actions.provider import NotFound, Provider, ProviderError
 from actions.replies import provider_down, say
-from actions.titles import title
+from actions.titles import language_of, title
 
 END_FORM: dict[str, Any] = {"requested_slot": None}
 
@@ -86,7 +86,7 @@ class ValidateBuyTokenForm(FormValidationAction):
     ) -> dict[str, Any]:
         amount = parse_amount(str(value))
         if amount is None or not is_nominal(amount):
-            shown = rupiah(amount) if amount else value
+            shown = rupiah(amount, language_of(tracker)) if amount else value
             say(dispatcher, "utter_invalid_amount", amount=shown)
             return {"amount": None}
         return {"amount": str(amount), "confirm_purchase": None}
@@ -145,16 +145,17 @@ class ActionAskConfirmPurchase(Action):
         except ProviderError as exc:
             provider_down(dispatcher, f"quote failed: {exc}")
             return [SlotSet("requested_slot", None), ActiveLoop(None)]
+        lang = language_of(tracker)
         dispatcher.utter_message(
             response="utter_ask_confirm_purchase",
-            amount=rupiah(quote.amount),
+            amount=rupiah(quote.amount, lang),
             name=mask_name(customer.name),
             meter_number=customer.meter_number,
             tariff=customer.tariff,
             power=customer.power_va,
-            kwh=f"{quote.kwh:.1f}",
-            admin_fee=rupiah(quote.admin_fee),
-            total=rupiah(quote.total),
+            kwh=number(quote.kwh, lang),
+            admin_fee=rupiah(quote.admin_fee, lang),
+            total=rupiah(quote.total, lang),
             buttons=[
                 {"title": title(tracker, "yes_buy"), "payload": "/affirm"},
                 {"title": title(tracker, "cancel"), "payload": "/cancel"},
@@ -185,9 +186,9 @@ class ActionBuyToken(Action):
         dispatcher.utter_message(
             response="utter_payment_instructions",
             ref=order.ref,
-            total=rupiah(order.total),
+            total=rupiah(order.total, language_of(tracker)),
             virtual_account=order.virtual_account,
-            expires_at=when(order.expires_at),
+            expires_at=when(order.expires_at, language_of(tracker)),
             buttons=[
                 {
                     "title": title(tracker, "paid"),

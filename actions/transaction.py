@@ -11,13 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.amounts import rupiah
-from actions.display import digits, token, when
+from actions.display import digits, number, rupiah, token, when
 from actions.message import entity
 from actions.privacy import may_look_up, ordered_here, token_tail
 from actions.provider import NotFound, ProviderError, Transaction
 from actions.replies import provider_down, say
-from actions.titles import title
+from actions.titles import language_of, title
 from actions.token import provider
 
 _REF = re.compile(r"\btrx[0-9a-z]{8}\b", re.IGNORECASE)
@@ -68,17 +67,18 @@ class ValidateTransactionForm(FormValidationAction):
 
 def explain(dispatcher: CollectingDispatcher, tracker: Tracker, txn: Transaction) -> None:
     """Tell the customer where a purchase stands, resending the token when it was issued."""
+    lang = language_of(tracker)
     values = {
         "ref": txn.ref,
-        "amount": rupiah(txn.amount),
+        "amount": rupiah(txn.amount, lang),
         "meter_number": txn.meter_number,
-        "total": rupiah(txn.total),
+        "total": rupiah(txn.total, lang),
         "virtual_account": txn.virtual_account,
-        "expires_at": when(txn.expires_at),
+        "expires_at": when(txn.expires_at, lang),
     }
     if txn.status == "token_issued" and ordered_here(txn.reference, tracker):
         say(dispatcher, "utter_transaction_token", token=token(txn.token),
-            kwh=f"{txn.kwh:.1f}" if txn.kwh is not None else "-", **values)  # fmt: skip
+            kwh=number(txn.kwh, lang) if txn.kwh is not None else "-", **values)  # fmt: skip
     elif txn.status == "token_issued":
         # Bought in another chat (or elsewhere): the token belongs to whoever paid for it.
         say(dispatcher, "utter_transaction_token_hidden", token_tail=token_tail(txn.token),

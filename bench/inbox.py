@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import statistics
@@ -34,69 +33,16 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
+from bench import peers
 from bench.harness import ROOT, rss_mb, table
 from bot.core.messages import ConversationKey
 from bot.ops.embedded_redis import EmbeddedRedis
 from bot.ops.processes import ChildProcess, free_port, http_ok
-from channels.whatsapp.signature import HEADER, sign
 from handoff.handoffs import Handoffs
 from handoff.inbox.accounts import Accounts, AgentRole
 from handoff.store import Store
 from handoff.summary import Summary
-
-PHONE_NUMBER_ID = "106540352242922"
-APP_SECRET = "bench-app-secret"
-TOKEN = "bench-whatsapp-token"
-VERSION = "v21.0"
-
-
-class CloudApi:
-    """Answers sends as the Cloud API does and notes when each arrived, by its text."""
-
-    def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}
-        self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def _messages(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        text = (body.get("text") or {}).get("body", "")
-        self.arrived.setdefault(text, time.perf_counter())
-        return web.json_response({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-            "messages": [{"id": f"wamid.bench{next(self._ids):010d}"}],
-        })  # fmt: skip
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post(f"/{VERSION}/{{number}}/messages", self._messages)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        port = free_port()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        self.url = f"http://127.0.0.1:{port}/{VERSION}"
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-def webhook_body(wa_id: str, wamid: str, text: str) -> bytes:
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": "Pelanggan"}, "wa_id": wa_id}],
-            "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}],
-        }}]}],
-    }  # fmt: skip
-    return json.dumps(payload).encode()
 
 
 class Agent:
@@ -156,7 +102,9 @@ async def redis_floor(url: str, samples: int = 300) -> list[float]:
 
 
 @contextlib.asynccontextmanager
-async def gateway(redis_url: str, api_url: str, data: Path) -> AsyncIterator[tuple[str, int]]:
+async def gateway(
+    redis_url: str, api: peers.WhatsAppApi, data: Path
+) -> AsyncIterator[tuple[str, int]]:
     port = free_port()
     env = {
         **os.environ,
@@ -166,11 +114,7 @@ async def gateway(redis_url: str, api_url: str, data: Path) -> AsyncIterator[tup
         "LOKET_PORT": str(port),
         "LOKET_DATA_DIR": str(data),
         "LOKET_LOG_LEVEL": "WARNING",
-        "LOKET_WHATSAPP_TOKEN": TOKEN,
-        "LOKET_WHATSAPP_APP_SECRET": APP_SECRET,
-        "LOKET_WHATSAPP_VERIFY_TOKEN": "bench",
-        "LOKET_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "LOKET_WHATSAPP_API_URL": api_url,
+        **peers.channel_env(None, api, ""),
     }
     process = ChildProcess(
         "gateway",
@@ -191,11 +135,11 @@ async def bench(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="loket-inbox-bench-") as tmp:
         data = Path(tmp)
         redis = EmbeddedRedis(data / "redis").start()
-        api = CloudApi()
+        api = peers.WhatsAppApi()
         await api.start()
         store = Store.from_url(redis.url)
         try:
-            async with gateway(redis.url, api.url, data) as (base, pid):
+            async with gateway(redis.url, api, data) as (base, pid):
                 await run(args, base, pid, store, api)
                 floor = await redis_floor(redis.url)
                 print()
@@ -211,7 +155,9 @@ async def bench(args: argparse.Namespace) -> None:
             redis.stop()
 
 
-async def run(args: argparse.Namespace, base: str, pid: int, store: Store, api: CloudApi) -> None:
+async def run(
+    args: argparse.Namespace, base: str, pid: int, store: Store, api: peers.WhatsAppApi
+) -> None:
     accounts, handoffs = Accounts(store), Handoffs(store)
     agents = []
     for i in range(args.agents):
@@ -238,8 +184,8 @@ async def run(args: argparse.Namespace, base: str, pid: int, store: Store, api: 
         gap = 1 / args.rate
         for n in range(args.messages):
             wa_id = conversations[n % len(conversations)]
-            body = webhook_body(wa_id, f"wamid.in{n:08d}", f"halo {n}")
-            headers = {HEADER: sign(APP_SECRET, body), "Content-Type": "application/json"}
+            body = peers.whatsapp_webhook(wa_id, f"wamid.in{n:08d}", f"halo {n}")
+            headers = peers.whatsapp_headers(body)
             start = time.perf_counter()
             async with session.post(f"{base}/channels/whatsapp/webhook", data=body,
                                     headers=headers) as resp:  # fmt: skip
@@ -268,9 +214,12 @@ async def run(args: argparse.Namespace, base: str, pid: int, store: Store, api: 
             replies[text] = start
             await asyncio.sleep(max(0.0, gap - (time.perf_counter() - start)))
         deadline = time.perf_counter() + 30
-        while len(api.arrived) < len(replies) and time.perf_counter() < deadline:  # noqa: ASYNC110
+        while len(api.arrivals) < len(replies) and time.perf_counter() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        to_channel = [api.arrived[t] - s for t, s in replies.items() if t in api.arrived]
+        arrived: dict[str, float] = {}
+        for arrival in api.arrivals:
+            arrived.setdefault(arrival.text, arrival.at)
+        to_channel = [arrived[t] - s for t, s in replies.items() if t in arrived]
         gateway_rss = rss_mb(pid)
         for task in streams:
             task.cancel()

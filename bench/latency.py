@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(run(args, loket.gateway_url, loket.settings.rasa_url or ""))
         print(
             f"RSS after the run: gateway {rss_mb(loket.gateway.pid)} MB, "
-            f"rasa server {rss_mb(loket.stack.pid('rasa server'))} MB"
+            f"rasa server {rss_mb(loket.stack.pid('rasa server 1'))} MB"
         )
 
 

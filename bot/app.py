@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from bot.core.channel import DeliveryState, Media, MediaUnavailable, Sender
-from bot.core.clients import FORWARDING_HEADERS, resolver
+from bot.core.clients import resolver
 from bot.core.errors import (
     BadMessage,
     BotUnavailable,
@@ -28,14 +28,19 @@ from bot.core.errors import (
     UnknownConversation,
 )
 from bot.core.hours import ServiceHours
-from bot.core.messages import Inbound
+from bot.core.messages import ConversationKey, Inbound
+from bot.core.metrics import Metrics
 from bot.core.settings import Settings, redact_url
+from bot.core.templates import TemplateSpec
 from bot.gateway import health, payments
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.rasa_pool import RasaPool
 from bot.gateway.router import Router, Team
 from bot.gateway.webchat import ChatLimits, WebChatGate
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, StoreUnavailable, Transcript, inbox
+from handoff.assignment import Assigner
+from handoff.backfill import Backfill
 from handoff.guests import Guests
 from handoff.handoffs import Handoffs
 from handoff.limits import Limits
@@ -52,7 +57,8 @@ MAX_BODY = 1024 * 1024  # channels' webhooks carry at most this; larger bodies g
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 SESSION = web.AppKey("session", aiohttp.ClientSession)
-RASA = web.AppKey("rasa", RasaClient)
+RASA = web.AppKey("rasa", RasaPool)
+METRICS = web.AppKey("metrics", Metrics)
 ROUTER = web.AppKey("router", Router)
 TRANSCRIPT = web.AppKey("transcript", Transcript)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
@@ -121,9 +127,12 @@ async def errors_middleware(
 
 def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        if settings.redis_url is None or settings.rasa_url is None:
+        if settings.redis_url is None or not settings.rasa_urls:
             raise ConfigError("REDIS_URL and LOKET_RASA_URL must be resolved before the app starts")
-        store = Store.from_url(settings.redis_url)
+        # A stable name: after a restart this gateway resumes its own pending work, and takes
+        # back at once the turn locks and leases its crashed run left.
+        consumer = f"{socket.gethostname()}:{settings.port}"
+        store = Store.from_url(settings.redis_url, owner=consumer)
         try:
             await store.ping()
         except StoreUnavailable as exc:
@@ -132,7 +141,12 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 f"cannot reach Redis at REDIS_URL={redact_url(settings.redis_url)}: {exc.__cause__}"
             ) from exc
         session = aiohttp.ClientSession()
-        rasa = RasaClient(session, settings.rasa_url, settings.rasa_token, settings.bot_timeout)
+        metrics = app[METRICS]
+        rasa = RasaPool(
+            [RasaClient(session, url, settings.rasa_token, settings.bot_timeout)
+             for url in settings.rasa_urls],
+            metrics,
+        )  # fmt: skip
         transcript = Transcript(store)
         app[STORE] = store
         app[SESSION] = session
@@ -143,19 +157,19 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         app[CONVERSATIONS] = conversations
         team = Team(ServiceHours.parse(settings.service_hours, settings.timezone), Presence(store))
         app[HANDOFFS] = handoffs
-        outbox = Outbox(store)
+        outbox = Outbox(store, metrics=metrics)
         app[OUTBOX] = outbox
+        assigner = Assigner(store, handoffs) if settings.auto_assign == "round-robin" else None
         router = Router(
             conversations, transcript, handoffs, rasa, team,
-            outbox=outbox, timeout=settings.bot_timeout,
+            outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
+            assigner=assigner,
         )  # fmt: skip
         app[ROUTER] = router
-        # A stable consumer name: after a restart this gateway resumes its own pending work.
-        consumer = f"{socket.gethostname()}:{settings.port}"
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,
-                             turn_timeout=settings.bot_timeout)  # fmt: skip
+                             turn_timeout=settings.bot_timeout, metrics=metrics)  # fmt: skip
         senders: dict[str, Sender] = app[SENDERS]
-        app[COURIER] = Courier(store, outbox, senders, consumer=consumer)
+        app[COURIER] = Courier(store, outbox, senders, consumer=consumer, metrics=metrics)
         app[GUESTS] = Guests(
             store, max_conversations=settings.webchat_max_conversations,
             retention_s=settings.webchat_retention_days * 86_400,
@@ -163,14 +177,21 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         limits = ChatLimits(settings.webchat_per_minute, settings.webchat_address_per_minute,
                             settings.webchat_new_per_hour)  # fmt: skip
         app[WEBCHAT] = WebChatGate(app[GUESTS], Limits(store), transcript, router.handle, limits)
+        stop_probing = asyncio.Event()
         workers = [
             asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
+            asyncio.create_task(rasa.watch(stop_probing), name="rasa pool probe"),
         ]
         stopping = asyncio.Event()
         sweeper = asyncio.create_task(_sweep(app[GUESTS], stopping), name="web chat retention")
+        # Conversations older than the search indexes get their entries, once, in the background.
+        backfill = asyncio.create_task(_backfill(store), name="search backfill")
         yield
+        stop_probing.set()
         stopping.set()  # not cancelled: a Redis command cut off mid-way can spoil its connection
+        backfill.cancel()
+        await asyncio.gather(backfill, return_exceptions=True)
         await sweeper
         await asyncio.gather(app[INTAKE].worker.stop(grace=10), app[COURIER].worker.stop(grace=5))
         _, stuck = await asyncio.wait(workers, timeout=5)  # a blocking read ends within 1 s
@@ -196,6 +217,14 @@ async def _sweep(guests: Guests, stopping: asyncio.Event) -> None:
             await asyncio.wait_for(stopping.wait(), SWEEP_EVERY_S)
 
 
+async def _backfill(store: Store) -> None:
+    try:
+        await Backfill(store).run_once()
+    except StoreUnavailable as exc:
+        log.warning("search backfill skipped, Redis unavailable (it runs at the next start): %s",
+                    exc)  # fmt: skip
+
+
 def _inbox_services(app: web.Application) -> inbox.InboxServices:
     """What the agents' inbox needs from the gateway, once the resources exist."""
     senders = app[SENDERS]
@@ -205,16 +234,34 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
         sender = senders.get(channel)
         return sender.reply_window if sender else None
 
+    def templates(channel: str) -> tuple[TemplateSpec, ...]:
+        sender = senders.get(channel)
+        return sender.templates if sender else ()
+
     async def fetch_media(channel: str, ref: str) -> Media:
         sender = senders.get(channel)
         if sender is None:
             raise MediaUnavailable(f"attachments cannot be fetched from {channel}")
         return await sender.fetch_media(ref)
 
+    async def typing(conversation: ConversationKey) -> None:
+        sender = senders.get(conversation.channel)
+        if sender is not None:
+            await sender.typing(conversation)
+
+    async def mark_read(conversation: ConversationKey, message_id: str) -> None:
+        sender = senders.get(conversation.channel)
+        if sender is not None:
+            await sender.mark_read(conversation, message_id)
+
     return inbox.InboxServices(
         app[STORE], app[CONVERSATIONS], app[HANDOFFS], app[TRANSCRIPT], app[OUTBOX],
         app[ROUTER].hand_back, reply_window, fetch_media,
-        resolver(settings.trusted_proxies), settings.inbox_idle_minutes * 60,
+        typing=typing, mark_read=mark_read, templates=templates,
+        settings=inbox.InboxSettings(settings.timezone, settings.sla_minutes,
+                        settings.auto_assign != "off"),
+        address_of=resolver(settings.trusted_proxies),
+        session_idle_s=settings.inbox_idle_minutes * 60,
     )  # fmt: skip
 
 
@@ -222,6 +269,7 @@ def create_app(settings: Settings) -> web.Application:
     """The gateway: web chat, Telegram and WhatsApp webhooks, the agents' inbox, health."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
     app[SENDERS] = {}
     app.cleanup_ctx.append(_resources(settings))
 
@@ -234,6 +282,11 @@ def create_app(settings: Settings) -> web.Application:
     address_of = resolver(settings.trusted_proxies)
     recent: list[tuple[float, dict[str, Any]]] = []  # the last report, reused for a second
 
+    async def backlog() -> dict[str, int]:
+        # Messages accepted but not yet through their turn, and lines not yet sent: a growing
+        # number means the workers are behind (or stuck on an unreachable channel).
+        return {"inbound": await app[INTAKE].backlog(), "outbox": await app[COURIER].backlog()}
+
     async def report_now() -> dict[str, Any]:
         report = await health.check(
             app[STORE], app[RASA], app[SESSION], settings.actions_url or "", settings.provider_url
@@ -241,13 +294,8 @@ def create_app(settings: Settings) -> web.Application:
         senders: dict[str, Sender] = app[SENDERS]
         report["channels"] = ["webchat"] * settings.webchat + sorted(senders)
         if report["redis"]["ok"]:
-            # Messages accepted but not yet through their turn, and lines not yet sent: a
-            # growing number means the workers are behind (or stuck on an unreachable channel).
             with contextlib.suppress(StoreUnavailable):
-                report["backlog"] = {
-                    "inbound": await app[INTAKE].backlog(),
-                    "outbox": await app[COURIER].backlog(),
-                }
+                report["backlog"] = await backlog()
         return report
 
     async def healthz(request: web.Request) -> web.Response:
@@ -256,13 +304,16 @@ def create_app(settings: Settings) -> web.Application:
         if not recent or now - recent[0][0] >= 1.0:
             recent[:] = [(now, await report_now())]
         report = recent[0][1]
-        details = health.may_see_details(
-            request.headers.get("Authorization", ""),
-            settings.health_token,
-            address_of(request.remote, request.headers.get("X-Forwarded-For")),
-            forwarded=any(h in request.headers for h in FORWARDING_HEADERS),
-        )
+        details = health.may_see_details(request, settings.health_token, address_of)
         return health.response(report, details=details)
+
+    async def metrics(request: web.Request) -> web.Response:
+        if not health.may_scrape(request, settings.metrics_token, address_of):
+            return _error(403, "metrics are served to localhost or with LOKET_METRICS_TOKEN")
+        with contextlib.suppress(StoreUnavailable):
+            for stream, count in (await backlog()).items():
+                app[METRICS].backlog.labels(stream).set(count)
+        return health.exposition(app[METRICS])
 
     async def livez(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -281,4 +332,5 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
+    app.router.add_get("/metrics", metrics)
     return app

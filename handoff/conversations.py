@@ -4,13 +4,13 @@ the lock that lets one turn of it run at a time across replicas."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from bot.core.messages import ConversationKey
-from handoff import keys
+from handoff import index, keys
 from handoff.status import Status
-from handoff.store import Store
+from handoff.store import Store, now_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +73,28 @@ class Conversations:
                 keys.conversation(conversation.id), "rasa_paused", "1" if paused else "0"
             )
 
-    async def remember(self, conversation: ConversationKey, memory: str, language: str) -> None:
+    async def remember(
+        self,
+        conversation: ConversationKey,
+        memory: str,
+        language: str,
+        slots: Mapping[str, object] | None = None,
+    ) -> None:
+        """Keep what the gateway remembers after a bot turn, and — in the same MULTI — the
+        numbers the bot collected in it (`slots`), for the contact and the search index."""
+        cid = conversation.id
+        found = index.refs(slots or {})
+        account = str((slots or {}).get("customer_name") or "")[:100]
+        mapping: dict[str | bytes, str] = {"memory": memory, "language": language}
+        if account:
+            mapping["account"] = account
         async with self._store.guard():
-            await self._store.redis.hset(
-                keys.conversation(conversation.id), mapping={"memory": memory, "language": language}
-            )
+            pipe = self._store.redis.pipeline(transaction=True)
+            pipe.hset(keys.conversation(cid), mapping=mapping)
+            if found:
+                ts = now_ms()
+                members = {index.ref_member(k, v): ts for k, v in found}
+                pipe.hset(keys.conversation_refs(cid), mapping=members)  # type: ignore[arg-type]
+                for kind, value in found:
+                    pipe.zadd(keys.search_ref(kind, value), {cid: ts})
+            await pipe.execute()

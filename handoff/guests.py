@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Callable
 
@@ -72,6 +73,10 @@ return 1
 """
 
 
+# What secrets.token_urlsafe gives; anything else (a header may carry any byte) opens nothing.
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -120,7 +125,7 @@ class Guests:
         """Raise unless `secret` opens the conversation; `touch` counts it as activity."""
         if not secret:
             raise SecretMissing("this conversation needs its secret (X-Loket-Chat-Secret)")
-        if len(secret) > MAX_SECRET:
+        if len(secret) > MAX_SECRET or not _SECRET_SHAPE.fullmatch(secret):
             raise NotAllowed("this secret does not open the conversation")
         async with self._store.guard():
             outcome = await self._check(

@@ -57,9 +57,19 @@ end
 if ARGV[4] == 'assigned' and now_with ~= '' then
   redis.call('SADD', ARGV[11] .. now_with .. ARGV[12], ARGV[1])
 end
+local handoff_id = redis.call('HGET', KEYS[1], 'handoff_id') or ''
+if handoff_id ~= '' then  -- this handoff's record in the conversation's history
+  local raw = redis.call('HGET', KEYS[5], handoff_id)
+  local record = raw and cjson.decode(raw) or {}
+  for k, v in pairs(cjson.decode(ARGV[13])) do record[k] = v end
+  redis.call('HSET', KEYS[5], handoff_id, cjson.encode(record))
+end
+for _, key in ipairs(cjson.decode(ARGV[14])) do  -- search indexes: agents, reasons
+  redis.call('ZADD', key, ARGV[6], ARGV[1])
+end
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])  -- a transition is activity too
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
-return {1, ARGV[4], now_with, rank and (rank + 1) or 0,
-  redis.call('HGET', KEYS[1], 'handoff_id') or ''}
+return {1, ARGV[4], now_with, rank and (rank + 1) or 0, handoff_id}
 """
 )
 
@@ -102,21 +112,29 @@ class Handoffs:
         conversation: ConversationKey,
         transition: str,
         *,
+        ts: int,
         fields: dict[str, Any],
         note: str,
         event: dict[str, Any],
+        history: dict[str, Any],
+        indexed: tuple[str, ...] = (),
         only_assignee: str = "",
     ) -> Outcome:
+        """Run one transition; `history` updates the handoff's record in the conversation's
+        history, `indexed` are search index keys that list the conversation from now on."""
         sources, target = TRANSITIONS[transition]
         cid = conversation.id
         args = [
             cid, transition, ",".join(s.value for s in sources), target.value,
-            _QUEUE[transition], now_ms(), json.dumps(fields, ensure_ascii=False), note,
+            _QUEUE[transition], ts, json.dumps(fields, ensure_ascii=False), note,
             only_assignee, json.dumps({"event": transition, **event}, ensure_ascii=False),
             *keys.AGENT_CONVERSATIONS,
+            json.dumps({"status": target.value, **history}, ensure_ascii=False),
+            json.dumps(list(indexed)),
         ]  # fmt: skip
         script_keys = [
             keys.conversation(cid), keys.queue(), keys.transcript(cid), keys.inbox_events(),
+            keys.handoff_history(cid), keys.conversations_by_activity(),
         ]  # fmt: skip
         async with self._store.guard():
             ok, status, assignee, position, handoff_id = await self._script(
@@ -136,35 +154,48 @@ class Handoffs:
     ) -> Outcome:
         """Open a handoff, or return the one already open (so a retry never opens two)."""
         handoff_id = uuid.uuid4().hex[:12]
+        ts = now_ms()
         outcome = await self._run(
             conversation,
             "request",
+            ts=ts,
             fields={
                 "handoff_id": handoff_id, "reason": reason, "detail": detail,
                 "language": language, "summary": summary.to_json(),
-                "handoff_at": now_ms(), "assignee": "",
+                "handoff_at": ts, "assignee": "",
             },
             note=note,
             event={"reason": reason, "handoff_id": handoff_id},
+            history={"reason": reason, "language": language, "at": ts,
+                     "brief": summary.brief()},
+            indexed=(keys.search_reason(reason),),
         )  # fmt: skip
         if not outcome.changed and outcome.status not in WITH_PEOPLE:
             raise TransitionRefused("request", outcome.status.value)
         return outcome
 
-    async def claim(self, conversation: ConversationKey, agent: str) -> Outcome:
-        """Take a waiting conversation; exactly one of two racing agents succeeds."""
+    async def claim(
+        self, conversation: ConversationKey, agent: str, *, auto: bool = False
+    ) -> Outcome:
+        """Take a waiting conversation; exactly one of two racing agents succeeds. `auto`: the
+        round robin gave it to `agent` (handoff/assignment.py)."""
+        ts = now_ms()
+        note = f"Assigned to {agent} (round robin)" if auto else f"Claimed by {agent}"
         return self._check(
             "claim",
-            await self._run(conversation, "claim", fields={"assignee": agent},
-                            note=f"Claimed by {agent}", event={"agent": agent}),
+            await self._run(conversation, "claim", ts=ts, fields={"assignee": agent}, note=note,
+                            event={"agent": agent, "auto": auto},
+                            history={"assignee": agent, "claimed_at": ts},
+                            indexed=(keys.search_agent(agent),)),
         )  # fmt: skip
 
     async def transfer(self, conversation: ConversationKey, agent: str, to: str) -> Outcome:
         return self._check(
             "transfer",
-            await self._run(conversation, "transfer", fields={"assignee": to},
+            await self._run(conversation, "transfer", ts=now_ms(), fields={"assignee": to},
                             note=f"Transferred from {agent} to {to}",
-                            event={"agent": agent, "to": to}, only_assignee=agent),
+                            event={"agent": agent, "to": to}, history={"assignee": to},
+                            indexed=(keys.search_agent(to),), only_assignee=agent),
         )  # fmt: skip
 
     async def hand_back(
@@ -174,8 +205,10 @@ class Handoffs:
         assigned conversation is handed back only if it is still with that agent."""
         return self._check(
             "hand_back",
-            await self._run(conversation, "hand_back", fields={"assignee": "", "memory": ""},
+            await self._run(conversation, "hand_back", ts=(ts := now_ms()),
+                            fields={"assignee": "", "memory": ""},
                             note=f"Handed back to the bot by {by}", event={"by": by},
+                            history={"ended_at": ts, "outcome": "hand_back", "ended_by": by},
                             only_assignee=only_assignee),
         )  # fmt: skip
 
@@ -186,9 +219,12 @@ class Handoffs:
         (a transfer that lands first wins)."""
         return self._check(
             "close",
-            await self._run(conversation, "close", fields={"resolution": resolution, "memory": ""},
+            await self._run(conversation, "close", ts=(ts := now_ms()),
+                            fields={"resolution": resolution, "memory": ""},
                             note=f"Closed by {agent}: {resolution}",
                             event={"agent": agent, "resolution": resolution},
+                            history={"ended_at": ts, "outcome": "closed", "ended_by": agent,
+                                     "resolution": resolution},
                             only_assignee=only_assignee),
         )  # fmt: skip
 
@@ -216,9 +252,15 @@ class Handoffs:
             summary=Summary.from_json(h.get("summary")),
         )
 
-    async def customer_wrote(self, conversation: ConversationKey, entry_id: str) -> None:
-        """Tell live inboxes that a customer wrote in a conversation people own."""
-        await events.publish(self._store, Event.MESSAGE, conversation.id, {"entry_id": entry_id})
+    async def customer_wrote(
+        self, conversation: ConversationKey, entry_id: str, *, assignee: str = ""
+    ) -> None:
+        """Tell live inboxes that a customer wrote in a conversation people own (`assignee`:
+        whose it is, so their inbox alerts them)."""
+        await events.publish(
+            self._store, Event.MESSAGE, conversation.id,
+            {"entry_id": entry_id, "assignee": assignee},
+        )  # fmt: skip
 
     async def waiting(self, limit: int = 100) -> list[str]:
         """Conversation ids in the queue, oldest first."""

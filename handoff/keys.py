@@ -14,9 +14,23 @@ RASA_PREFIX = f"loket{VERSION}"
 
 def conversation(conversation_id: str) -> str:
     """Hash: channel, chat_id, created_at; status, assignee and the open handoff (handoff_id,
-    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory; for
+    reason, detail, language, summary JSON, handoff_at, resolution); the policy's memory; who
+    the customer is: name (their channel profile), account (the name the provider gave); for
     a web-chat conversation, `secret`: the sha256 of the visitor's secret (handoff/guests.py)."""
     return f"{PREFIX}:conv:{{{conversation_id}}}"
+
+
+def handoff_history(conversation_id: str) -> str:
+    """Hash: handoff id -> JSON {reason, language, at, brief, status, assignee, claimed_at,
+    ended_at, outcome, ended_by, resolution}: every handoff of the conversation, kept by the
+    transitions' script."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:handoffs"
+
+
+def conversation_refs(conversation_id: str) -> str:
+    """Hash: "<kind>:<value>" -> when last collected (ms), for every meter number, customer id,
+    transaction and ticket the bot collected in the conversation (see handoff/index.py)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:refs"
 
 
 def transcript(conversation_id: str) -> str:
@@ -56,6 +70,45 @@ def queue() -> str:
     return f"{PREFIX}:queue"
 
 
+# --- search indexes (handoff/index.py writes them, handoff/search.py reads them) -----------------
+
+
+def search_word(word: str) -> str:
+    """Sorted set: conversation ids whose customer wrote `word`, scored by when last (ms)."""
+    return f"{PREFIX}:search:word:{word}"
+
+
+def search_ref(kind: str, value: str) -> str:
+    """Sorted set: conversation ids where the bot collected this meter number, customer id,
+    transaction or ticket (`kind`: meter, customer, transaction, ticket), scored by when last."""
+    return f"{PREFIX}:search:{kind}:{value}"
+
+
+def search_agent(name: str) -> str:
+    """Sorted set: conversation ids the agent was assigned (claim, transfer), scored by when."""
+    return f"{PREFIX}:search:agent:{name}"
+
+
+def search_reason(code: str) -> str:
+    """Sorted set: conversation ids handed over for this reason, scored by the handoff's time."""
+    return f"{PREFIX}:search:reason:{code}"
+
+
+def search_scratch(token: str) -> str:
+    """Sorted set with a 10 s TTL: one search's intermediate result (handoff/search.py)."""
+    return f"{PREFIX}:search:scratch:{token}"
+
+
+def search_built() -> str:
+    """String: the index layout the stored indexes follow, set by the backfill (reindex)."""
+    return f"{PREFIX}:search:built"
+
+
+def search_backfill_lock() -> str:
+    """String with a 1 h TTL: a gateway is backfilling the indexes (the others leave it be)."""
+    return f"{PREFIX}:search:backfill-lock"
+
+
 def inbox_events() -> str:
     """Stream (capped ~10k): handoffs, customer messages and transitions, for live inboxes."""
     return f"{PREFIX}:inbox:events"
@@ -65,6 +118,12 @@ def inbound() -> str:
     """Stream: messages accepted from channels' webhooks, processed by the router workers
     (consumer group `router`); an entry is acknowledged once its turn is done."""
     return f"{PREFIX}:inbound"
+
+
+def inbound_order(conversation_id: str) -> str:
+    """List: the conversation's inbound stream entry ids not yet through their turn, oldest
+    first; a worker takes an entry only when it is at the head (order across replicas)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:inbound"
 
 
 def inbound_seen(channel: str, message_id: str) -> str:
@@ -80,6 +139,14 @@ def lease(stream: str, entry_id: str) -> str:
 def outbox() -> str:
     """Stream: bot and agent messages to deliver on their channel (consumer group `senders`)."""
     return f"{PREFIX}:outbox"
+
+
+def answer(conversation_id: str, message_id: str, part: str = "") -> str:
+    """String with a 48 h TTL, written with the lines themselves: the router posted its answer
+    to this channel message (`part` "kept": the replies before a handoff notice), so a turn
+    replayed after a crash never posts it again."""
+    suffix = f":{part}" if part else ""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:answer:{message_id}{suffix}"
 
 
 def deliveries(conversation_id: str) -> str:
@@ -159,6 +226,21 @@ def login_failures(scope: str, value: str) -> str:
 def canned() -> str:
     """Hash: canned reply key -> JSON {title, id, en} (the team's snippets)."""
     return f"{PREFIX}:inbox:canned"
+
+
+def assign_cursor() -> str:
+    """String: the agent who was auto-assigned last (round robin continues after them)."""
+    return f"{PREFIX}:inbox:assign-cursor"
+
+
+def typing_sent(conversation_id: str) -> str:
+    """String with a short TTL: a typing signal went to this customer (one per few seconds)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:typing"
+
+
+def read_marked(conversation_id: str) -> str:
+    """String: the channel id of the customer's last message marked read (WhatsApp)."""
+    return f"{PREFIX}:conv:{{{conversation_id}}}:read"
 
 
 def canned_seeded() -> str:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.channel import STATE_RANK, DeliveryState
-from bot.core.messages import ConversationKey, Outbound
+from bot.core.messages import ConversationKey, Outbound, Template
+from bot.core.metrics import Metrics
 from handoff import events, keys
 from handoff.errors import HandoffError
 from handoff.store import Store, now_ms
@@ -23,6 +24,7 @@ from handoff.transcript import Entry, Role
 log = logging.getLogger(__name__)
 
 SENT_TTL_S = 7 * 24 * 3600  # receipts may arrive days later (read receipts)
+ANSWER_TTL_S = 48 * 3600  # as long as a channel's message id is recognised as seen
 
 _POST = (
     events.lua_publish(7)
@@ -77,8 +79,27 @@ return 1
 )
 
 
+def template_of(entry: Entry) -> Template | None:
+    """The approved template a transcript line carries (meta "template"), if any."""
+    found = entry.meta.get("template")
+    if not isinstance(found, dict):
+        return None
+    params = tuple(str(p) for p in found.get("params") or ())
+    return Template(str(found.get("name", "")), str(found.get("language", "")), params)
+
+
+def template_meta(template: Template) -> dict[str, object]:
+    """How a template is kept in its transcript line's meta (read back by `template_of`)."""
+    return {"name": template.name, "language": template.language, "params": list(template.params)}
+
+
 class NotRetryable(HandoffError):
-    """Raised when an agent asks to retry a message that has not failed (or does not exist)."""
+    """Raised when an agent asks to retry a message that has not failed (or does not exist);
+    `state` is the message's delivery state ("unknown" when there is none)."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"only a failed message can be retried; this one is {state}")
+        self.state = state
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +115,13 @@ class Delivery:
     # Parts of a long message the channel accepted so far: a retry, an agent's retry or a
     # worker taking over after a crash sends only the rest.
     parts_sent: int = 0
+    code: str = ""  # a FailureCode the inbox explains in the agent's language, else ""
 
     def to_json(self) -> str:
         return json.dumps(
             {"state": self.state.value, "reason": self.reason, "attempts": self.attempts,
-             "ts": self.ts, "message_ids": list(self.message_ids), "parts_sent": self.parts_sent},
+             "ts": self.ts, "message_ids": list(self.message_ids), "parts_sent": self.parts_sent,
+             "code": self.code},
             ensure_ascii=False,
         )  # fmt: skip
 
@@ -113,6 +136,7 @@ class Delivery:
             ts=int(data.get("ts") or 0),
             message_ids=tuple(data.get("message_ids") or ()),
             parts_sent=int(data.get("parts_sent") or 0),
+            code=str(data.get("code") or ""),
         )
 
     def as_json(self) -> dict[str, object]:
@@ -120,8 +144,15 @@ class Delivery:
 
 
 class Outbox:
-    def __init__(self, store: Store, *, direct: frozenset[str] = frozenset({"webchat"})) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        direct: frozenset[str] = frozenset({"webchat"}),
+        metrics: Metrics | None = None,
+    ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._direct = direct
         self._post = store.redis.register_script(_POST)
         self._mark = store.redis.register_script(_MARK)
@@ -139,6 +170,27 @@ class Outbox:
         """`post`, unless the key `once` (kept `ttl` s) says it was posted before: then None.
         Key and lines are written by the same script: a crash leaves both or neither."""
         return await self._run_post(conversation, entries, once=once, ttl=ttl)
+
+    async def post_answer(
+        self,
+        conversation: ConversationKey,
+        entries: Sequence[Entry],
+        *,
+        message_id: str | None,
+        part: str = "",
+    ) -> list[str] | None:
+        """`post` the router's answer to the channel message `message_id`, once: when a crash
+        makes the router handle that message again, the lines are not posted again (None).
+        Without a message id (the web chat), a plain `post`."""
+        if not message_id or not entries:
+            return await self.post(conversation, entries)
+        once = keys.answer(conversation.id, message_id, part)
+        return await self.post_once(conversation, entries, once=once, ttl=ANSWER_TTL_S)
+
+    async def answered(self, conversation: ConversationKey, message_id: str) -> bool:
+        """Whether the answer to this channel message was posted (its turn got that far)."""
+        async with self._store.guard():
+            return bool(await self._store.redis.exists(keys.answer(conversation.id, message_id)))
 
     async def _run_post(
         self,
@@ -167,6 +219,8 @@ class Outbox:
             ids = await self._post(keys=script_keys, args=args)
         if ids is None:
             return None  # posted before
+        for entry in entries:
+            self._metrics.messages_out.labels(conversation.channel, entry.role.value).inc()
         return [str(i) for i in ids]
 
     async def outbound(self, conversation: ConversationKey, entry_id: str) -> Outbound | None:
@@ -178,7 +232,7 @@ class Outbox:
         if not rows:
             return None
         entry = Entry.from_fields(rows[0][0], rows[0][1])
-        return Outbound(conversation, entry.text, entry.buttons)
+        return Outbound(conversation, entry.text, entry.buttons, template_of(entry))
 
     async def delivery(self, conversation: ConversationKey, entry_id: str) -> Delivery | None:
         async with self._store.guard():
@@ -242,8 +296,7 @@ class Outbox:
         message that did reach the customer are not sent again."""
         current = await self.delivery(conversation, entry_id)
         if current is None or current.state is not DeliveryState.FAILED:
-            state = current.state.value if current else "unknown"
-            raise NotRetryable(f"only a failed message can be retried; this one is {state}")
+            raise NotRetryable(current.state.value if current else "unknown")
         queued = Delivery(
             entry_id, DeliveryState.QUEUED, ts=now_ms(), message_ids=current.message_ids,
             parts_sent=current.parts_sent,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import redis
@@ -21,6 +22,16 @@ log = logging.getLogger(__name__)
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 Redis = aioredis.Redis  # decode_responses=True: every reply is str
+
+# KEYS: a lock. ARGV: "<owner>/", this run's incarnation. A lock whose token says an earlier run
+# of the same owner holds it is deleted: that run died holding it (one owner, one live process).
+_TAKE_BACK = """
+local held = redis.call('GET', KEYS[1])
+if not held or string.sub(held, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+if string.sub(held, #ARGV[1] + 1, #ARGV[1] + #ARGV[2]) >= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
 
 
 def now_ms() -> int:
@@ -40,13 +51,20 @@ def check_reachable(url: str) -> None:
 
 
 class Store:
-    """Owns one Redis client; every caller reaches Redis through `guard()` or `lock()`."""
+    """Owns one Redis client; every caller reaches Redis through `guard()` or `lock()`.
 
-    def __init__(self, client: Redis[str]) -> None:
+    `owner` names this process among the replicas (the gateway's "<host>:<port>", stable across
+    restarts); with it, locks and stream leases that an earlier run of the same owner left when
+    it died are taken back at once instead of after their TTL."""
+
+    def __init__(self, client: Redis[str], *, owner: str = "") -> None:
         self.redis = client
+        self.owner = owner
+        self.incarnation = f"{time.time_ns():020d}"  # this run of the owner; later runs sort after
+        self._take_back = client.register_script(_TAKE_BACK)
 
     @classmethod
-    def from_url(cls, url: str) -> Store:
+    def from_url(cls, url: str, *, owner: str = "") -> Store:
         client = aioredis.from_url(
             url,
             decode_responses=True,
@@ -54,7 +72,7 @@ class Store:
             socket_timeout=5,
             health_check_interval=15,
         )
-        return cls(client)
+        return cls(client, owner=owner)
 
     async def ping(self) -> None:
         async with self.guard():
@@ -72,15 +90,25 @@ class Store:
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
 
+    def lock_token(self) -> str:
+        """A new token for a lock held by this run of the owner: "<owner>/<incarnation>/<uuid>"."""
+        return f"{self.owner}/{self.incarnation}/{uuid.uuid4().hex}"
+
     @contextlib.asynccontextmanager
     async def lock(self, key: str, *, ttl: float, wait: float) -> AsyncIterator[None]:
         """Hold a Redis lock (visible to every replica) for the duration of the block.
 
-        The lock expires after `ttl` seconds even if this process dies holding it.
+        The lock expires after `ttl` seconds even if this process dies holding it; with an
+        `owner`, the next run of this process takes it back at once.
         """
         lock = self.redis.lock(key, timeout=ttl, blocking_timeout=wait)
+        token = self.lock_token() if self.owner else None
         async with self.guard():
-            acquired = await lock.acquire()
+            acquired = await lock.acquire(blocking=False, token=token)
+            if not acquired:
+                if self.owner:
+                    await self._take_back(keys=[key], args=[f"{self.owner}/", self.incarnation])
+                acquired = await lock.acquire(token=token)
         if not acquired:
             raise LockTimeout(f"{key} is held by another turn")
         try:

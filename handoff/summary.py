@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.core.messages import IntentScore, Turn
 from handoff.transcript import Entry, Role
@@ -19,6 +19,14 @@ _NOT_WANTS = frozenset(
     {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "inform",
      "cancel", "help", "bot_challenge", "request_human", "complain_bot"}
 )  # fmt: skip
+
+
+class Fact(NamedTuple):
+    """One line of the brief: a stable `key` (the inbox translates it), its English label."""
+
+    key: str
+    label: str
+    lines: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +48,23 @@ class Summary:
             parts.append(f"{self.failed_turns} not understood")
         return " · ".join(parts)
 
-    def facts(self) -> list[tuple[str, list[str]]]:
-        """What the agent reads, as (label, lines), in the inbox and in `loket handoffs show`."""
+    def brief(self) -> dict[str, Any]:
+        """What `one_line` says, as data, for a page that writes it in the agent's language."""
+        return {
+            "wanted": [{"intent": w.name, "confidence": round(w.confidence, 2)}
+                       for w in self.wanted[:2]],
+            "collected": dict(self.collected),
+            "failed_turns": self.failed_turns,
+        }  # fmt: skip
+
+    def facts(self) -> list[Fact]:
+        """What the agent reads, in the inbox (which translates each fact by its key) and in
+        `loket handoffs show` (which prints the English label)."""
         return [
-            ("Wanted", [f"{w.name} ({w.confidence:.2f})" for w in self.wanted]),
-            ("Collected", [f"{k}: {v}" for k, v in self.collected.items()]),
-            ("Last bot action", [self.last_action] if self.last_action else []),
-            ("Not understood", [str(self.failed_turns)]),
+            Fact("wanted", "Wanted", [f"{w.name} ({w.confidence:.2f})" for w in self.wanted]),
+            Fact("collected", "Collected", [f"{k}: {v}" for k, v in self.collected.items()]),
+            Fact("last_action", "Last bot action", [self.last_action] if self.last_action else []),
+            Fact("not_understood", "Not understood", [str(self.failed_turns)]),
         ]
 
     def as_json(self) -> dict[str, Any]:
@@ -61,7 +79,7 @@ class Summary:
             "failed_turns": self.failed_turns,
             "customer_messages": self.customer_messages,
             "one_line": self.one_line(),
-            "facts": [{"label": label, "lines": lines} for label, lines in self.facts()],
+            "facts": [f._asdict() for f in self.facts()],
         }
 
     def to_json(self) -> str:

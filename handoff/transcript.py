@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.messages import Button, ConversationKey
-from handoff import keys
+from handoff import index, keys
 from handoff.store import Store, now_ms
+
+MAX_NAME = 100  # a customer's display name, as their channel gives it
 
 
 class Role(str, enum.Enum):
@@ -84,12 +86,17 @@ class Transcript:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def append(self, conversation: ConversationKey, entries: Sequence[Entry]) -> list[str]:
-        """Append entries atomically (one MULTI) and return their stream ids."""
+    async def append(
+        self, conversation: ConversationKey, entries: Sequence[Entry], *, name: str = ""
+    ) -> list[str]:
+        """Append entries atomically (one MULTI) and return their stream ids. The words of the
+        customer's lines go into the search index in the same step; `name` is the customer's
+        name on their channel, when the message said it."""
         if not entries:
             return []
         ts = now_ms()
         cid = conversation.id
+        customer = [e.text for e in entries if e.role is Role.CUSTOMER]
         async with self._store.guard():
             pipe = self._store.redis.pipeline(transaction=True)
             pipe.hsetnx(keys.conversation(cid), "created_at", ts)
@@ -97,16 +104,33 @@ class Transcript:
                 "channel": conversation.channel,
                 "chat_id": conversation.chat_id,
             }
-            if any(e.role is Role.CUSTOMER for e in entries):
+            if customer:
                 mapping["last_customer_at"] = str(ts)  # opens the reply window (bot/core/window.py)
+            if name:
+                mapping["name"] = name[:MAX_NAME]
             pipe.hset(keys.conversation(cid), mapping=mapping)
             for entry in entries:
                 fields = entry.to_fields()
                 fields["ts"] = str(ts)
                 pipe.xadd(keys.transcript(cid), fields)  # type: ignore[arg-type]
             pipe.zadd(keys.conversations_by_activity(), {cid: ts})
+            for key in index.word_keys(customer):
+                pipe.zadd(key, {cid: ts})
             results = await pipe.execute()
         return [str(r) for r in results[2 : 2 + len(entries)]]
+
+    async def customer_line(
+        self, conversation: ConversationKey, message_id: str, *, within: int = 10
+    ) -> str | None:
+        """The id of the customer line carrying this channel message id among the last
+        `within` entries: a turn run again after a failure finds its message recorded."""
+        async with self._store.guard():
+            rows = await self._store.redis.xrevrange(keys.transcript(conversation.id), count=within)
+        for entry_id, fields in rows:
+            entry = Entry.from_fields(entry_id, fields)
+            if entry.role is Role.CUSTOMER and entry.meta.get("message_id") == message_id:
+                return str(entry_id)
+        return None
 
     async def read(
         self, conversation: ConversationKey, *, after: str = "-", limit: int | None = None

@@ -86,12 +86,13 @@ def model() -> Path:
 def stack(
     redis_server: EmbeddedRedis, model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """Sandbox provider, action server and Rasa server started once, on free ports, against
+    """Sandbox provider, action server and two Rasa workers started once, on free ports, against
     the test Redis (the sandbox seeds its demo data again after each test's flush)."""
     base = Settings(
         redis_url=redis_server.url,
         data_dir=tmp_path_factory.mktemp("var"),
         rasa_port=0,
+        rasa_workers=2,  # every stack test goes through the gateway's pool of Rasa workers
         actions_port=0,
         provider_port=0,
         rasa_token="test-token",

@@ -19,6 +19,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.assistant.tracker_store import RECENT
+
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Loket-Token"
@@ -69,7 +71,10 @@ class LoketInput(InputChannel):
                     metadata=metadata,
                 )
             )
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            # The tracker the turn just saved, or (another tracker store) read back.
+            tracker = RECENT.take(sender) or await request.app.ctx.agent.tracker_store.retrieve(
+                sender
+            )
             return response.json(_turn(collector.messages, tracker))
 
         return webhook

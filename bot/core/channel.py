@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.errors import LoketError
-from bot.core.messages import Inbound, Outbound
+from bot.core.messages import ConversationKey, Inbound, Outbound
+from bot.core.templates import TemplateSpec
 
 
 class DeliveryState(str, enum.Enum):
@@ -51,16 +52,36 @@ class Media:
     filename: str = ""
 
 
+class FailureCode(str, enum.Enum):
+    """Delivery failures the inbox explains in the agent's language (its dictionaries'
+    "delivery.<code>"); any other failure is shown in the channel's own words."""
+
+    WINDOW_CLOSED = "window_closed"  # outside the reply window: a template reopens it
+    BLOCKED = "blocked"  # the customer blocked the bot or deleted the chat
+    TEMPLATE_UNKNOWN = "template_unknown"  # not an approved template in this language
+    TEMPLATE_PARAMS = "template_params"  # the template expects other parameters
+    CHANNEL_MISSING = "channel_missing"  # the channel is not configured on this server
+
+
 class SendFailed(LoketError):
     """A send the channel refused. `permanent` failures are not retried (the customer blocked
     the bot, the reply window closed); others are retried, after `retry_after` seconds when
-    the channel said how long to wait."""
+    the channel said how long to wait. `code` names a failure the inbox explains in the
+    agent's language; `reason` is the channel's own words."""
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        code: FailureCode | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.code = code
 
 
 class MediaUnavailable(LoketError):
@@ -83,12 +104,23 @@ class Sender(Protocol):
     # Seconds after the customer's last message during which free-form replies are allowed
     # (WhatsApp: 24 h); None when the channel has no such window.
     reply_window: float | None
+    # The approved templates this channel may send outside the window (WhatsApp), else ().
+    templates: tuple[TemplateSpec, ...]
 
     async def send(
         self, outbound: Outbound, *, skip: int = 0, part_sent: PartSent | None = None
     ) -> Sent: ...
 
     async def fetch_media(self, ref: str) -> Media: ...
+
+    async def typing(self, conversation: ConversationKey) -> None:
+        """Show the customer that someone is writing (Telegram: a few seconds); channels
+        without such a signal do nothing. Raises SendFailed."""
+
+    async def mark_read(self, conversation: ConversationKey, message_id: str) -> None:
+        """Tell the customer their message (and those before it) was read, by the channel's id
+        of it (WhatsApp's blue ticks); channels without read receipts do nothing. Raises
+        SendFailed."""
 
 
 # Persist an inbound message for processing; False when the channel's message id was seen

@@ -17,6 +17,10 @@ class MessageTooLong(BadMessage):
     """Raised when an inbound message is longer than any channel can carry."""
 
 
+class EmptyText(BadMessage):
+    """Raised when a text holds nothing to read (only spaces or invisible characters)."""
+
+
 class UnknownReference(BadMessage):
     """Raised when a provider's payment callback names no conversation of this gateway."""
 
@@ -39,6 +43,11 @@ class TrainingFailed(LoketError):
 
 class EncoderUnavailable(LoketError):
     """The pretrained sentence encoder's weights could not be fetched or verified."""
+
+
+class BotUnreachable(BotUnavailable):
+    """Raised when no connection to a Rasa server could be made at all: the message never
+    reached it, so another Rasa server may safely take it."""
 
 
 class SecretMissing(LoketError):

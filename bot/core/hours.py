@@ -15,6 +15,16 @@ _SPEC = re.compile(
 )
 
 
+# Indonesia's three time zones by the names people say; other zones by their IANA name.
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+               "Asia/Jayapura": "WIT"}  # fmt: skip
+
+
+def zone_label(zone: str) -> str:
+    """'WIB' for Asia/Jakarta; the zone's own name where Indonesia has no word for it."""
+    return ZONE_LABELS.get(zone, zone)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceHours:
     """Days and daily opening hours of the agents' team, in the team's time zone."""
@@ -49,9 +59,7 @@ class ServiceHours:
         days = names[self.first_day]
         if self.last_day != self.first_day:
             days += "–" + names[self.last_day]
-        zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}.get(
-            str(self.zone), str(self.zone)
-        )
+        zone = zone_label(str(self.zone))
         sep = ":" if language == "en" else "."
         opens, closes = (f"{t.hour:02d}{sep}{t.minute:02d}" for t in (self.opens, self.closes))
         return f"{days} {opens}–{closes} {zone}"

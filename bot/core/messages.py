@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.errors import BadMessage, MessageTooLong
+from bot.core.errors import BadMessage, EmptyText, MessageTooLong
 from bot.core.ids import matches
 
 MAX_TEXT_CHARS = 4096  # Telegram's own limit; no channel accepts more in one message
@@ -86,12 +86,25 @@ class Inbound:
 
 
 @dataclass(frozen=True, slots=True)
+class Template:
+    """An approved template message (WhatsApp), which may be sent outside the reply window:
+    its `name` and `language` as approved, and the values of its body's {{1}}, {{2}} …"""
+
+    name: str
+    language: str
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
-    """A message to the customer, with the buttons to offer."""
+    """A message to the customer: free-form text with the buttons to offer, or an approved
+    `template` (then `text` is how the transcript shows it, and channels without templates
+    send that text)."""
 
     conversation: ConversationKey
     text: str
     buttons: tuple[Button, ...] = ()
+    template: Template | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +165,7 @@ def clean_text(raw: object, *, limit: int = MAX_TEXT_CHARS) -> str:
     kept = kept.strip()
     # Invisible format characters alone (zero-width spaces) are no message either.
     if not any(unicodedata.category(ch) != "Cf" and not ch.isspace() for ch in kept):
-        raise BadMessage("message is empty")
+        raise EmptyText("message is empty")
     return kept
 
 

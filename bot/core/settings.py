@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from bot.core.clients import Network, parse_networks
 from bot.core.errors import ConfigError
 from bot.core.hours import ServiceHours
+from bot.core.templates import TemplateSpec, parse_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,6 +41,22 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
+def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """One URL or several, separated by commas."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    urls = tuple(u.strip() for u in raw.split(","))
+    return tuple(_url({name: u}, name) or "" for u in urls if u)
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -52,7 +70,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _whole(
+    env: Mapping[str, str], name: str, default: int, highest: int, *, lowest: int = 0
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -60,9 +80,19 @@ def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int)
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    if not lowest <= value <= highest:
+        raise ConfigError(f"{name} must be between {lowest} and {highest}, got {value}")
     return value
+
+
+def _templates(env: Mapping[str, str]) -> tuple[TemplateSpec, ...]:
+    try:
+        return parse_templates(env.get("LOKET_WHATSAPP_TEMPLATES", ""))
+    except ValueError as exc:
+        raise ConfigError(f"LOKET_WHATSAPP_TEMPLATES: {exc}") from None
+
+
+AUTO_ASSIGN = ("off", "round-robin")
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -131,8 +161,9 @@ class Settings:
     port: int = 8080
     data_dir: Path = PROJECT_ROOT / "var"
     models_dir: Path = PROJECT_ROOT / "models"
-    rasa_url: str | None = None
-    rasa_port: int = 5005
+    rasa_urls: tuple[str, ...] = ()  # Rasa servers already running; empty: Loket starts them
+    rasa_workers: int = 1  # how many Rasa servers `loket run` starts when rasa_urls is empty
+    rasa_port: int = 5005  # the first started one's port; the others take the next ports
     actions_url: str | None = None
     actions_port: int = 5055
     provider_url: str | None = None
@@ -144,6 +175,12 @@ class Settings:
     service_hours: str = "mon-sat 08:00-20:00"  # when agents answer, in `timezone`
     timezone: str = "Asia/Jakarta"
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object a line, with the conversation id
+    metrics_token: str = ""  # GET /metrics wants it as a bearer token; unset: localhost only
+    # The agents' inbox: minutes a conversation may wait before its SLA clock turns red (0: no
+    # clock); "round-robin" assigns each new handoff to the next online agent.
+    sla_minutes: int = 10
+    auto_assign: str = "off"
     # Telegram: polling when no webhook URL is set (see docs/telegram.md)
     telegram_token: str = ""
     telegram_webhook_url: str | None = None  # public https base URL that reaches this gateway
@@ -155,6 +192,8 @@ class Settings:
     whatsapp_verify_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_templates: tuple[TemplateSpec, ...] = ()  # approved, for after the 24-hour window
+
     # Public edges (see docs/security.md)
     trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
     health_token: str = ""  # Bearer token for /healthz details; "" = only from this machine
@@ -166,6 +205,12 @@ class Settings:
     webchat_retention_days: int = 30  # a web-chat conversation idle this long is deleted
     webchat_frame_ancestors: str = "'none'"  # CSP frame-ancestors of /chat
     inbox_idle_minutes: int = 480  # an agent's session ends after this long without activity
+
+    @property
+    def rasa_url(self) -> str | None:
+        """The first Rasa server: any of them answers for any conversation (trackers are in
+        Redis); this one is asked about trackers and the model."""
+        return self.rasa_urls[0] if self.rasa_urls else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -195,7 +240,8 @@ class Settings:
             port=_port(env, "LOKET_PORT", 8080),
             data_dir=data_dir,
             models_dir=models_dir,
-            rasa_url=_url(env, "LOKET_RASA_URL"),
+            rasa_urls=_urls(env, "LOKET_RASA_URL"),
+            rasa_workers=_whole(env, "LOKET_RASA_WORKERS", os.cpu_count() or 1, 16, lowest=1),
             rasa_port=_port(env, "LOKET_RASA_PORT", 5005),
             actions_url=_url(env, "LOKET_ACTIONS_URL"),
             actions_port=_port(env, "LOKET_ACTIONS_PORT", 5055),
@@ -209,6 +255,10 @@ class Settings:
             service_hours=hours,
             timezone=zone,
             log_level=(env.get("LOKET_LOG_LEVEL", "").strip() or "INFO").upper(),
+            log_format=_choice(env, "LOKET_LOG_FORMAT", ("text", "json")),
+            metrics_token=env.get("LOKET_METRICS_TOKEN", "").strip(),
+            sla_minutes=_whole(env, "LOKET_SLA_MINUTES", 10, 24 * 60),
+            auto_assign=_choice(env, "LOKET_AUTO_ASSIGN", AUTO_ASSIGN),
             telegram_token=env.get("LOKET_TELEGRAM_TOKEN", "").strip(),
             telegram_webhook_url=_url(env, "LOKET_TELEGRAM_WEBHOOK_URL"),
             telegram_secret=env.get("LOKET_TELEGRAM_SECRET", "").strip(),
@@ -219,18 +269,19 @@ class Settings:
             whatsapp_phone_number_id=env.get("LOKET_WHATSAPP_PHONE_NUMBER_ID", "").strip(),
             whatsapp_api_url=_url(env, "LOKET_WHATSAPP_API_URL")
             or "https://graph.facebook.com/v21.0",
+            whatsapp_templates=_templates(env),
             trusted_proxies=_networks(env, "LOKET_TRUSTED_PROXIES"),
             health_token=env.get("LOKET_HEALTH_TOKEN", "").strip(),
             webchat=_switch(env, "LOKET_WEBCHAT", True),
-            webchat_per_minute=_count(env, "LOKET_WEBCHAT_PER_MINUTE", 20, 1, 10_000),
-            webchat_address_per_minute=_count(
-                env, "LOKET_WEBCHAT_ADDRESS_PER_MINUTE", 60, 1, 100_000
+            webchat_per_minute=_whole(env, "LOKET_WEBCHAT_PER_MINUTE", 20, 10_000, lowest=1),
+            webchat_address_per_minute=_whole(
+                env, "LOKET_WEBCHAT_ADDRESS_PER_MINUTE", 60, 100_000, lowest=1
             ),
-            webchat_new_per_hour=_count(env, "LOKET_WEBCHAT_NEW_PER_HOUR", 20, 1, 100_000),
-            webchat_max_conversations=_count(
-                env, "LOKET_WEBCHAT_MAX_CONVERSATIONS", 10_000, 1, 10_000_000
+            webchat_new_per_hour=_whole(env, "LOKET_WEBCHAT_NEW_PER_HOUR", 20, 100_000, lowest=1),
+            webchat_max_conversations=_whole(
+                env, "LOKET_WEBCHAT_MAX_CONVERSATIONS", 10_000, 10_000_000, lowest=1
             ),
-            webchat_retention_days=_count(env, "LOKET_WEBCHAT_RETENTION_DAYS", 30, 1, 3650),
+            webchat_retention_days=_whole(env, "LOKET_WEBCHAT_RETENTION_DAYS", 30, 3650, lowest=1),
             webchat_frame_ancestors=_frame_ancestors(env),
-            inbox_idle_minutes=_count(env, "LOKET_INBOX_IDLE_MINUTES", 480, 1, 1440),
+            inbox_idle_minutes=_whole(env, "LOKET_INBOX_IDLE_MINUTES", 480, 1440, lowest=1),
         )

@@ -2,8 +2,9 @@
 write freely (WhatsApp: 24 hours; Telegram and the web chat: any time).
 
 A channel says how long its window is (`Sender.reply_window`); the transcript records when the
-customer last wrote. Delivery refuses a message once the window is closed, naming it, and the
-inbox warns the agent before they write one.
+customer last wrote. Delivery refuses a free-form message once the window is closed, naming it,
+and the inbox warns the agent before they write one. An approved template message is the one
+kind of message allowed outside the window (it is how a business reopens the conversation).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+from bot.core.messages import Outbound
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,11 @@ class ReplyWindow:
 
     def is_open(self, now_ms: int) -> bool:
         return now_ms <= self.closes_at
+
+    def allows(self, outbound: Outbound, now_ms: int) -> bool:
+        """Whether `outbound` may go out now: anything while the window is open, and an
+        approved template at any time."""
+        return outbound.template is not None or self.is_open(now_ms)
 
     def refusal(self) -> str:
         """Why a free-form message cannot go out now (shown to the agent)."""

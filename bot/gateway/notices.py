@@ -15,6 +15,7 @@ _NEXT = {
     "id": {
         "now": "Saya sambungkan ke petugas kami; Anda di antrean nomor {position}. "
         "Petugas akan membalas di chat ini.",
+        "assigned": "Saya sambungkan ke petugas kami, yang akan segera membalas di chat ini.",
         "nobody": "Saat ini belum ada petugas yang online. Permintaan Anda sudah masuk antrean "
         "nomor {position} dan akan dibalas di chat ini begitu petugas tersedia "
         "(jam layanan {hours}).",
@@ -25,6 +26,8 @@ _NEXT = {
     "en": {
         "now": "I'm passing you to our staff; you are number {position} in the queue. "
         "They will answer in this chat.",
+        "assigned": "I'm passing you to a member of our staff, who will answer in this chat "
+        "shortly.",
         "nobody": "No one from our staff is online right now. Your request is number "
         "{position} in the queue and will be answered in this chat as soon as someone is "
         "available (service hours {hours}).",
@@ -61,16 +64,20 @@ def handoff_notice(
     online: bool,
     hours: str,
     explained: bool = False,
+    assigned: bool = False,
 ) -> tuple[str, tuple[Button, ...]]:
     """The sentence (and buttons) that tell the customer a person takes over, and when.
 
     `explained`: the bot already said why (an action's own words), so say it only once.
+    `assigned`: an agent has it already (auto-assignment), so no queue to speak of.
     """
     lang = _lang(language)
     when = "now" if open_now and online else ("nobody" if open_now else "closed")
+    if assigned:
+        when = "assigned"
     why = "" if explained else reasons.apology(reason, lang)
     text = " ".join(p for p in (why, _NEXT[lang][when].format(position=position, hours=hours)) if p)
-    buttons = () if when == "now" else (Button(_BACK[lang], BACK_TO_BOT),)
+    buttons = () if when in ("now", "assigned") else (Button(_BACK[lang], BACK_TO_BOT),)
     return text, buttons
 
 

@@ -107,6 +107,12 @@ def judge(inbound: Inbound, turn: Turn, memory: Memory) -> Verdict:
 
     if turn.handoff is not None:  # an action asked for it (backend down, asked for a person)
         return over(turn.handoff)
+    if not turn.replies:
+        # The bot said nothing at all: not an answer but a failure. Rasa carries on without
+        # an action's events when it cannot reach the action server, leaving the customer in
+        # silence.
+        ran = ", ".join(turn.actions) or "none"
+        return over(HandoffSignal(Reason.BOT_UNAVAILABLE, f"no answer (actions run: {ran})"))
     if intent == "request_human":
         return over(HandoffSignal(Reason.ASKED_FOR_HUMAN, "the customer asked for a person"))
     if intent == "complain_bot" or exasperated(inbound.text) or shouting(inbound.text):

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.core.errors import BotUnavailable
+from bot.core.errors import BotUnavailable, BotUnreachable
 from bot.core.messages import (
     Button,
     ConversationKey,
@@ -80,17 +80,21 @@ class RasaClient:
         self, session: aiohttp.ClientSession, base_url: str, token: str, timeout: float
     ) -> None:
         self._session = session
-        self._base_url = base_url
+        self.url = base_url
         self._url = f"{base_url}/webhooks/loket/webhook"
         self._status_url = f"{base_url}/status"
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    def _unreachable(self, exc: BaseException) -> BotUnavailable:
+    def _failure(self, exc: BaseException) -> BotUnavailable:
+        """BotUnreachable when no connection was made (another worker may take the message),
+        else BotUnavailable."""
         # Errors may quote the request URL, and /status and tracker URLs carry the token;
         # the message reaches /healthz details, logs and the agents' handoff detail.
         text = repr(exc).replace(self._token, "***") if self._token else repr(exc)
-        return BotUnavailable(f"Rasa is unreachable: {text}")
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return BotUnreachable(f"Rasa is unreachable: {text}")
+        return BotUnavailable(f"Rasa failed: {text}")
 
     async def send(self, inbound: Inbound) -> Turn:
         body = {
@@ -108,7 +112,7 @@ class RasaClient:
                     raise BotUnavailable(f"Rasa answered {resp.status}: {detail}")
                 data = await resp.json()
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise self._unreachable(exc) from exc
+            raise self._failure(exc) from exc
         return turn_from_rasa(inbound.conversation, data)
 
     async def pause(self, conversation: ConversationKey) -> None:
@@ -119,7 +123,7 @@ class RasaClient:
         await self._append_event(conversation, {"event": "resume"})
 
     async def _append_event(self, conversation: ConversationKey, event: dict[str, Any]) -> None:
-        url = f"{self._base_url}/conversations/{conversation.id}/tracker/events"
+        url = f"{self.url}/conversations/{conversation.id}/tracker/events"
         try:
             async with self._session.post(
                 url, json=event, params={"token": self._token}, timeout=self._timeout
@@ -127,7 +131,7 @@ class RasaClient:
                 if resp.status != 200:
                     raise BotUnavailable(f"Rasa answered {resp.status} to {event['event']}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise self._unreachable(exc) from exc
+            raise self._failure(exc) from exc
 
     async def status(self) -> dict[str, Any]:
         """Rasa's /status (model file, model id); raises BotUnavailable when it is down."""
@@ -142,4 +146,4 @@ class RasaClient:
                 data: dict[str, Any] = await resp.json()
                 return data
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise self._unreachable(exc) from exc
+            raise self._failure(exc) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from typing import Protocol
 from bot.core import reasons
 from bot.core.errors import BotUnavailable
 from bot.core.hours import ServiceHours
+from bot.core.log_context import about
 from bot.core.messages import (
     ConversationKey,
     HandoffSignal,
@@ -24,10 +26,12 @@ from bot.core.messages import (
     Turn,
     Understanding,
 )
-from bot.core.reasons import Reason
+from bot.core.metrics import Metrics
+from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
 from bot.gateway import notices
 from bot.gateway.policy import Memory, judge
 from handoff import Entry, Role, Transcript
+from handoff.assignment import Assigner
 from handoff.conversations import Conversations, State
 from handoff.handoffs import Handoffs, Outcome
 from handoff.outbox import Outbox
@@ -68,7 +72,10 @@ class Router:
         *,
         outbox: Outbox,
         timeout: float,
+        metrics: Metrics | None = None,
+        assigner: Assigner | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._conversations = conversations
         self._transcript = transcript
         self._outbox = outbox
@@ -76,19 +83,33 @@ class Router:
         self._bot = bot
         self._team = team
         self._timeout = timeout
+        self._assigner = assigner  # round robin, when LOKET_AUTO_ASSIGN asks for it
 
     async def handle(self, inbound: Inbound) -> Turn:
+        started = time.perf_counter()
+        with about(inbound.conversation.id):
+            turn = await self._handle(inbound)
+        outcome = "handed_over" if turn.handoff else ("with_people" if turn.paused else "bot")
+        self._metrics.turn_seconds.labels(outcome).observe(time.perf_counter() - started)
+        return turn
+
+    async def _handle(self, inbound: Inbound) -> Turn:
         conversation = inbound.conversation
         # The lock outlives the bot's timeout a little so a slow turn never overlaps the next.
         async with self._conversations.turn(
             conversation, ttl=self._timeout + 5, wait=self._timeout + 5
         ):
             state = await self._conversations.state(conversation)
-            if inbound.message_id and inbound.message_id == state.answered:
+            if inbound.message_id and (
+                inbound.message_id == state.answered
+                or await self._outbox.answered(conversation, inbound.message_id)
+            ):
                 # Processed before a crash that came before its acknowledgement: not again.
                 log.info("%s: message %s was answered already", conversation.id,
                          inbound.message_id)  # fmt: skip
+                await self._conversations.mark_answered(conversation, inbound.message_id)
                 return Turn(replies=(), understanding=Understanding(None))
+            self._metrics.messages_in.labels(conversation.channel).inc()
             turn = await self._turn(inbound, state)
             if inbound.message_id:
                 await self._conversations.mark_answered(conversation, inbound.message_id)
@@ -102,16 +123,24 @@ class Router:
         if inbound.attachment is not None:
             a = inbound.attachment
             meta["attachment"] = {"kind": a.kind, "ref": a.ref, "caption": a.caption}
-        [entry_id] = await self._transcript.append(
-            conversation,
-            [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+        # A turn run again (Redis or Rasa failed part-way) finds its message recorded already.
+        found = inbound.message_id and await self._transcript.customer_line(
+            conversation, inbound.message_id
         )
+        if found:
+            entry_id = found
+        else:
+            [entry_id] = await self._transcript.append(
+                conversation,
+                [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
+                name=str(inbound.metadata.get("name") or ""),
+            )
         if state.status in WITH_PEOPLE:
             return await self._with_people(inbound, state, entry_id)
         if inbound.attachment is not None:
             # The bot reads text; an agent sees the attachment if the customer is handed over.
             reply = Outbound(conversation, notices.text_only(state.language))
-            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            await self._answer(inbound, [Entry(Role.BOT, reply.text)])
             return Turn(replies=(reply,), understanding=Understanding(None))
         try:
             if state.rasa_paused:  # handed back while Rasa could not be told
@@ -123,14 +152,18 @@ class Router:
             signal = HandoffSignal(Reason.BOT_UNAVAILABLE, str(exc)[:200])
             return await self._hand_over(inbound, silent, signal, state.language, failed=0)
         verdict = judge(inbound, turn, Memory.from_json(state.memory))
+        intent = turn.understanding.intent
+        fell_back = intent is None or intent.name in NOT_UNDERSTOOD_INTENTS
+        self._metrics.understanding.labels("fallback" if fell_back else "understood").inc()
         language = str(turn.slots.get("language") or state.language)
         if verdict.handoff is not None:
             return await self._hand_over(
                 inbound, turn, verdict.handoff, language, failed=verdict.failed_turns
             )
-        await self._record_replies(conversation, turn, verdict.replies)
-        await self._conversations.remember(conversation, verdict.memory.to_json(), language)
-        intent = turn.understanding.intent
+        await self._answer(inbound, [_bot_line(turn, reply) for reply in verdict.replies])
+        await self._conversations.remember(
+            conversation, verdict.memory.to_json(), language, turn.slots
+        )
         log.info(
             "%s: intent=%s confidence=%.2f replies=%d",
             conversation.id,
@@ -161,10 +194,10 @@ class Router:
         if inbound.payload == notices.BACK_TO_BOT and state.status is Status.WAITING:
             await self.hand_back(conversation, by="the customer")
             reply = Outbound(conversation, notices.resumed(state.language))
-            await self._outbox.post(conversation, [Entry(Role.BOT, reply.text)])
+            await self._answer(inbound, [Entry(Role.BOT, reply.text)])
             return Turn(replies=(reply,), understanding=Understanding(None))
         log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
-        await self._handoffs.customer_wrote(conversation, entry_id)
+        await self._handoffs.customer_wrote(conversation, entry_id, assignee=state.assignee)
         return Turn(replies=(), understanding=Understanding(None), paused=True)
 
     async def _hand_over(
@@ -174,8 +207,9 @@ class Router:
         # An action that asked for the handoff already said why; inferred ones replace the
         # bot's answer, which is exactly what must not reach the customer again.
         kept = turn.replies if turn.handoff is not None else ()
-        await self._record_replies(conversation, turn, kept)
+        await self._answer(inbound, [_bot_line(turn, reply) for reply in kept], part="kept")
         summary = summarize(await self._transcript.read(conversation), turn, failed_turns=failed)
+        self._metrics.handoffs.labels(signal.reason).inc()
         outcome = await self._handoffs.request(
             conversation,
             reason=signal.reason,
@@ -184,6 +218,9 @@ class Router:
             summary=summary,
             note=reasons.note(signal.reason),
         )
+        assigned = ""
+        if self._assigner is not None and outcome.changed:
+            assigned = await self._assigner.assign(conversation)
         now = self._team.clock()
         online = bool(await self._team.presence.online(int(now.timestamp() * 1000)))
         text, buttons = notices.handoff_notice(
@@ -194,13 +231,12 @@ class Router:
             online=online,
             hours=self._team.hours.describe(language),
             explained=bool(kept),
+            assigned=bool(assigned),
         )
         notice = Outbound(conversation, text, buttons)
         # The notice carries what the bot made of the message, so trainers can review it.
-        await self._outbox.post(
-            conversation, [_bot_line(turn, notice, meta={"handoff": signal.reason})]
-        )
-        await self._conversations.remember(conversation, Memory().to_json(), language)
+        await self._answer(inbound, [_bot_line(turn, notice, meta={"handoff": signal.reason})])
+        await self._conversations.remember(conversation, Memory().to_json(), language, turn.slots)
         if signal.reason != Reason.BOT_UNAVAILABLE:
             try:
                 await self._bot.pause(conversation)
@@ -217,10 +253,16 @@ class Router:
             handoff=signal,
         )
 
-    async def _record_replies(
-        self, conversation: ConversationKey, turn: Turn, replies: tuple[Outbound, ...]
-    ) -> None:
-        await self._outbox.post(conversation, [_bot_line(turn, reply) for reply in replies])
+    async def _answer(self, inbound: Inbound, lines: list[Entry], part: str = "") -> None:
+        """Post the answer to `inbound`. A channel message is answered once: after a crash
+        that came before its turn was marked finished, the replayed turn finds the answer
+        posted and stops there (`handle`)."""
+        posted = await self._outbox.post_answer(
+            inbound.conversation, lines, message_id=inbound.message_id, part=part
+        )
+        if posted is None:
+            log.info("%s: the answer to message %s was posted before; not again",
+                     inbound.conversation.id, inbound.message_id)  # fmt: skip
 
 
 def _bot_line(turn: Turn, reply: Outbound, meta: dict[str, object] | None = None) -> Entry:

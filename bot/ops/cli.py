@@ -20,7 +20,8 @@ from dotenv import load_dotenv
 from bot.app import create_app
 from bot.core.errors import ConfigError, LoketError
 from bot.core.settings import PROJECT_ROOT, Settings, redact_url
-from bot.ops.commands import agents, handoffs, review
+from bot.ops import logs
+from bot.ops.commands import agents, handoffs, review, serve
 from bot.ops.model import ModelInputs, ensure_model
 from bot.ops.stack import Stack
 from handoff.errors import StoreUnavailable
@@ -32,12 +33,7 @@ log = logging.getLogger("loket")
 def _settings() -> Settings:
     load_dotenv(PROJECT_ROOT / ".env")  # real environment variables win over .env
     settings = Settings.from_env(os.environ)
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
-    for noisy in ("aiohttp.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     return settings
 
 
@@ -125,6 +121,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     ensure_model(ModelInputs(PROJECT_ROOT), settings.models_dir, force=args.force)
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    args.serve(_settings(), args, os.environ)
+
+
 def cmd_handoffs(args: argparse.Namespace) -> None:
     handoffs.run(_settings(), args)
 
@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pay.add_argument("ref", help="the transaction reference, e.g. TRXAB12CD34")
     pay.set_defaults(func=cmd_sandbox_pay)
+    serve.add_parsers(sub)
+    for name in ("rasa", "actions"):
+        sub.choices[name].set_defaults(func=cmd_serve)
     handoffs.add_parser(sub).set_defaults(func=cmd_handoffs)
     agents.add_parser(sub).set_defaults(func=cmd_agents)
     review.add_parser(sub).set_defaults(func=cmd_review)

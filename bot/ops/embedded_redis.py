@@ -64,6 +64,14 @@ class EmbeddedRedis:
         self.url_file.write_text(self.url + "\n")
         return self
 
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid
+
+    def kill(self) -> None:
+        """Stop the server at once with SIGKILL: no AOF flush on the way out (fault drills)."""
+        self._child.kill()
+
     def stop(self) -> None:
         # SIGTERM makes redis-server flush its AOF and exit cleanly.
         self._child.stop(timeout=30)

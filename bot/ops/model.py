@@ -19,6 +19,10 @@ from bot.core.errors import TrainingFailed
 log = logging.getLogger(__name__)
 
 
+# Modules of bot/assistant/ the Rasa server loads to serve a model, not to train one.
+SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py"})
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInputs:
     """Where the assistant's training files live inside the project."""
@@ -40,13 +44,13 @@ class ModelInputs:
     @property
     def components(self) -> tuple[Path, ...]:
         """Our own pipeline components (bot/config.yml names them) and the word lists they
-        read: everything in bot/assistant/ but the Rasa channel, which shapes no model."""
+        read: everything in bot/assistant/ but what only serves a trained model."""
         folder = self.root / "bot" / "assistant"
         return tuple(
             sorted(
                 p
                 for p in folder.rglob("*")
-                if p.suffix in (".py", ".txt") and p != folder / "input_channel.py"
+                if p.suffix in (".py", ".txt") and p.name not in SERVING_ONLY
             )
         )
 

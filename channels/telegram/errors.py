@@ -17,7 +17,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.core.channel import SendFailed
+from bot.core.channel import FailureCode, SendFailed
 
 # Substrings of Telegram's 403 descriptions and what they mean for the agent.
 _FORBIDDEN = (
@@ -58,7 +58,7 @@ def send_failed(exc: TelegramError) -> SendFailed:
     if isinstance(exc, Forbidden):
         reason = next((r for k, r in _FORBIDDEN if k in text), None)
         return SendFailed(reason or f"Telegram refused the message: {_describe(exc)}",
-                          permanent=True)  # fmt: skip
+                          permanent=True, code=FailureCode.BLOCKED if reason else None)  # fmt: skip
     if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is one of its subclasses
         reason = next((r for k, r in _GONE if k in text), None)
         return SendFailed(reason or f"Telegram rejected the message: {_describe(exc)}",

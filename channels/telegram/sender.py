@@ -8,12 +8,14 @@ import posixpath
 import re
 
 from telegram import Bot
+from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.core.channel import Media, MediaUnavailable, PartSent, SendFailed, Sent
 from bot.core.errors import BadMessage
-from bot.core.messages import Outbound
-from channels.telegram.convert import CHANNEL, send_requests
+from bot.core.messages import ConversationKey, Outbound
+from bot.core.templates import TemplateSpec
+from channels.telegram.convert import CHANNEL, chat_id_of, send_requests
 from channels.telegram.errors import send_failed
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ class TelegramSender:
 
     channel = CHANNEL
     reply_window: float | None = None  # Telegram lets a bot answer at any time
+    templates: tuple[TemplateSpec, ...] = ()  # nor has it templates: a template goes as text
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -55,6 +58,16 @@ class TelegramSender:
                 await part_sent(number, ids[-1])
         log.info("%s: sent %d message(s)", cid, len(ids))
         return Sent(tuple(ids))
+
+    async def typing(self, conversation: ConversationKey) -> None:
+        """ "typing…" under the chat's name, for up to 5 s or until the next message arrives."""
+        try:
+            await self._bot.send_chat_action(chat_id_of(conversation), ChatAction.TYPING)
+        except TelegramError as exc:
+            raise send_failed(exc) from exc
+
+    async def mark_read(self, conversation: ConversationKey, message_id: str) -> None:
+        """Nothing: Telegram shows customers no read receipts from bots."""
 
     async def fetch_media(self, ref: str) -> Media:
         """Download a customer's file by its file id (getFile, then the file URL)."""

@@ -39,7 +39,10 @@ def install(
     )
     webhook.setup(app, config, accept, receipt)
     sender = WhatsAppSender(
-        settings.whatsapp_api_url, settings.whatsapp_phone_number_id, settings.whatsapp_token
+        settings.whatsapp_api_url,
+        settings.whatsapp_phone_number_id,
+        settings.whatsapp_token,
+        templates=settings.whatsapp_templates,
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

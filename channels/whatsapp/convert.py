@@ -18,6 +18,7 @@ from bot.core.messages import (
     ConversationKey,
     Inbound,
     Outbound,
+    Template,
     clean_payload,
     clean_text,
 )
@@ -43,7 +44,10 @@ STATES = {
     "failed": DeliveryState.FAILED,
 }
 
-__all__ = ["CHANNEL", "StatusUpdate", "Update", "outbound_requests", "read_update"]
+__all__ = [
+    "CHANNEL", "StatusUpdate", "Update", "outbound_requests", "read_request", "read_update",
+    "template_request",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +223,25 @@ def _status(raw: Mapping[str, Any]) -> StatusUpdate | None:
 
 def outbound_requests(outbound: Outbound) -> list[Json]:
     """The Cloud API message requests that deliver `outbound`, in order."""
+    if outbound.template is not None:
+        return [template_request(outbound.conversation.chat_id, outbound.template)]
     buttons = _unique(outbound.buttons)
     return message_requests(outbound.conversation.chat_id, outbound.text.strip(), buttons)
+
+
+def template_request(to: str, template: Template) -> Json:
+    """An approved template message; its body's {{1}}, {{2}} … take `template.params`."""
+    body: Json = {"name": template.name, "language": {"code": template.language}}
+    if template.params:
+        parameters = [{"type": "text", "text": p} for p in template.params]
+        body["components"] = [{"type": "body", "parameters": parameters}]
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+            "type": "template", "template": body}  # fmt: skip
+
+
+def read_request(message_id: str) -> Json:
+    """Marks a customer's message, and every earlier one, read (the blue ticks)."""
+    return {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
 
 
 def _unique(buttons: tuple[Button, ...]) -> list[Button]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.core.channel import SendFailed
+from bot.core.channel import FailureCode, SendFailed
 from bot.core.errors import LoketError
 
 REENGAGEMENT = 131047
+TEMPLATE_PARAMS = 132000  # the number of parameters does not match the template
+TEMPLATE_UNKNOWN = 132001  # no approved template of this name in this language
 OUTSIDE_WINDOW = (
     "outside WhatsApp's 24-hour customer-service window: the customer must write first "
     "(or use an approved template)"
@@ -76,7 +78,12 @@ def send_failed(error: ApiError, retry_after: float | None = None) -> SendFailed
     """Classify an API error: permanent (do not retry) or transient (retry, maybe after a wait)."""
     code, status = error.code, error.status
     if code == REENGAGEMENT:
-        return SendFailed(OUTSIDE_WINDOW, permanent=True)
+        return SendFailed(OUTSIDE_WINDOW, permanent=True, code=FailureCode.WINDOW_CLOSED)
+    if code in (TEMPLATE_PARAMS, TEMPLATE_UNKNOWN):
+        failure = (
+            FailureCode.TEMPLATE_PARAMS if code == TEMPLATE_PARAMS else FailureCode.TEMPLATE_UNKNOWN
+        )
+        return SendFailed(failure_reason(code, error.message), permanent=True, code=failure)
     if code in RATE_LIMITS or status == 429:
         wait = retry_after if retry_after is not None else RATE_LIMITS.get(code or 0, 30.0)
         return SendFailed(

@@ -14,8 +14,9 @@ from typing import Any
 import aiohttp
 
 from bot.core.channel import Media, MediaUnavailable, PartSent, SendFailed, Sent
-from bot.core.messages import Outbound
-from channels.whatsapp.convert import CHANNEL, outbound_requests
+from bot.core.messages import ConversationKey, Outbound
+from bot.core.templates import TemplateSpec
+from channels.whatsapp.convert import CHANNEL, outbound_requests, read_request
 from channels.whatsapp.errors import ApiError, send_failed
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,15 @@ class WhatsAppSender:
     reply_window: float | None = 24 * 3600.0
 
     def __init__(
-        self, api_url: str, phone_number_id: str, token: str, *, timeout: float = 20.0
+        self,
+        api_url: str,
+        phone_number_id: str,
+        token: str,
+        *,
+        timeout: float = 20.0,
+        templates: tuple[TemplateSpec, ...] = (),
     ) -> None:
+        self.templates = templates
         self._api = api_url.rstrip("/")
         self._phone_number_id = phone_number_id
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -107,7 +115,23 @@ class WhatsAppSender:
         log.info("%s: sent %d WhatsApp message(s)", outbound.conversation.id, len(remaining))
         return Sent(tuple(ids))
 
+    async def typing(self, conversation: ConversationKey) -> None:
+        """Nothing: the Cloud API shows a typing indicator only together with a read mark."""
+
+    async def mark_read(self, conversation: ConversationKey, message_id: str) -> None:
+        """Mark the customer's message `message_id` (a wamid) and every earlier one read."""
+        await self._request(read_request(message_id))
+
     async def _post(self, request: dict[str, Any]) -> str:
+        body = await self._request(request)
+        messages = body.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            return str(messages[0].get("id", ""))
+        log.warning("the WhatsApp API accepted a message but returned no message id")
+        return ""
+
+    async def _request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """POST one request to the number's /messages endpoint; its JSON answer."""
         url = f"{self._api}/{self._phone_number_id}/messages"
         try:
             async with self._open().post(url, json=request) as response:
@@ -117,11 +141,7 @@ class WhatsAppSender:
                     raise send_failed(error, _retry_after(response.headers))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise SendFailed(f"cannot reach the WhatsApp API: {exc!r}", permanent=False) from exc
-        messages = body.get("messages")
-        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-            return str(messages[0].get("id", ""))
-        log.warning("the WhatsApp API accepted a message but returned no message id")
-        return ""
+        return body
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from handoff import keys
 from handoff.inbox.errors import AgentExists, Invalid, NotFound
+from handoff.inbox.language import LANGUAGES
 from handoff.store import Store, now_ms
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
@@ -39,6 +40,8 @@ class Agent:
     name: str
     role: AgentRole
     created_at: int = 0
+    language: str = "id"  # the inbox's language for this agent
+    auto_assign: bool = True  # takes round-robin assignments while online
 
     @property
     def works_queue(self) -> bool:
@@ -52,20 +55,21 @@ class Agent:
     def as_json(self) -> dict[str, object]:
         return {"name": self.name, "role": self.role.value}
 
+    def preferences(self) -> dict[str, object]:
+        return {"language": self.language, "auto_assign": self.auto_assign}
+
 
 def check_name(name: str) -> str:
     if not NAME.fullmatch(name):
-        raise Invalid(
-            "an agent name is 1-32 letters, digits or _.- (starting with a letter or digit)"
-        )
+        raise Invalid("agent_name")
     return name
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD} characters")
+        raise Invalid("password_short", limit=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise Invalid(f"the password must have at most {MAX_PASSWORD} characters")
+        raise Invalid("password_long", limit=MAX_PASSWORD)
     return password
 
 
@@ -95,22 +99,46 @@ class Accounts:
                 args=[name, role.value, hashed, created],
             )
         if not added:
-            raise AgentExists(f"there is already an agent called {name}")
+            raise AgentExists("agent_exists", name=name)
         return Agent(name, role, created)
 
     async def get(self, name: str) -> Agent | None:
         if not NAME.fullmatch(name):
             return None
         async with self._store.guard():
-            role, created = await self._store.redis.hmget(keys.agent(name), ["role", "created_at"])
+            role, created, language, auto = await self._store.redis.hmget(
+                keys.agent(name), ["role", "created_at", "language", "auto_assign"]
+            )
         if not role:
             return None
-        return Agent(name, AgentRole(role), int(created or 0))
+        return Agent(
+            name, AgentRole(role), int(created or 0),
+            language if language in LANGUAGES else LANGUAGES[0], auto != "0",
+        )  # fmt: skip
+
+    async def set_preferences(
+        self, name: str, *, language: object = None, auto_assign: object = None
+    ) -> Agent:
+        """Change the agent's own inbox settings; raises Invalid naming a bad value."""
+        changes: dict[str, str] = {}
+        if language is not None:
+            if language not in LANGUAGES:
+                raise Invalid("preference", name="language", choices=", ".join(LANGUAGES))
+            changes["language"] = str(language)
+        if auto_assign is not None:
+            if not isinstance(auto_assign, bool):
+                raise Invalid("preference", name="auto_assign", choices="true, false")
+            changes["auto_assign"] = "1" if auto_assign else "0"
+        await self.require(name)
+        if changes:
+            async with self._store.guard():
+                await self._store.redis.hset(keys.agent(name), mapping=changes)  # type: ignore[arg-type]
+        return await self.require(name)
 
     async def require(self, name: str) -> Agent:
         agent = await self.get(name)
         if agent is None:
-            raise NotFound(f"there is no agent called {name}")
+            raise NotFound("no_agent", name=name)
         return agent
 
     async def all(self) -> list[Agent]:

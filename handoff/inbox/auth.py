@@ -73,18 +73,18 @@ async def authenticate(request: web.Request) -> Caller:
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotSignedIn("use Authorization: Bearer <API token>")
+            raise NotSignedIn("token_scheme")
         agent = await request.app[PARTS].accounts.by_token(token.strip())
         if agent is None:
-            raise NotSignedIn("this API token is not valid")
+            raise NotSignedIn("token_invalid")
         return Caller(agent, token=token.strip())
     caller = await session_caller(request)
     if caller is None or caller.session is None:
-        raise NotSignedIn("sign in first")
+        raise NotSignedIn("sign_in")
     if request.method not in SAFE_METHODS and not caller.session.csrf_ok(
         request.headers.get(CSRF_HEADER)
     ):
-        raise Forbidden(f"missing or wrong {CSRF_HEADER} header")
+        raise Forbidden("csrf")
     return caller
 
 

@@ -1,4 +1,5 @@
-"""Canned replies: the team's snippets in Indonesian and English, kept in Redis.
+"""Canned replies: the team's snippets in Indonesian and English, kept in Redis. Their text may
+hold {name}, {meter} and {ticket}, which the page fills from the customer's contact.
 
 A few sensible defaults are written the first time the inbox reads them; from then on admins
 own the list (deleting every snippet does not bring the defaults back).
@@ -12,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.messages import clean_text
+from bot.core.templates import VARIABLES
 from handoff import keys
 from handoff.inbox.errors import Invalid, NotFound
 from handoff.store import Store
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+VARIABLE = re.compile(r"\{(\w+)\}")  # {name}, {meter}, {ticket}: filled by the page
 LANGUAGES = ("id", "en")
 MAX_TITLE = 80
 
@@ -51,6 +54,14 @@ DEFAULTS = (
         "id": "Boleh saya minta nomor meter atau ID pelanggan Anda (11 atau 12 digit)?",
         "en": "Could you send me your meter number or customer ID (11 or 12 digits)?",
     }),
+    Snippet("meter-confirm", "Confirm the meter number", {
+        "id": "Apakah nomor meter Anda {meter}?",
+        "en": "Is your meter number {meter}?",
+    }),
+    Snippet("ticket-update", "Ticket is being handled", {
+        "id": "Laporan Anda dengan nomor tiket {ticket} sedang kami tindak lanjuti, {name}.",
+        "en": "Your report with ticket number {ticket} is being handled, {name}.",
+    }),
     Snippet("checking", "Checking, please wait", {
         "id": "Terima kasih, saya cek dulu ya. Mohon tunggu sebentar.",
         "en": "Thank you, let me check that for you. One moment please.",
@@ -69,15 +80,19 @@ DEFAULTS = (
 def snippet_from_body(key: str, body: object) -> Snippet:
     """Validate an admin's PUT body {"title": ..., "id": ..., "en": ...}."""
     if not KEY.fullmatch(key):
-        raise Invalid("a canned reply key is 1-40 lowercase letters, digits, _ or -")
+        raise Invalid("canned_key")
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object with title, id and/or en")
+        raise Invalid("canned_body")
     title = body.get("title") or key
     if not isinstance(title, str) or len(title) > MAX_TITLE:
-        raise Invalid(f"title must be text of at most {MAX_TITLE} characters")
+        raise Invalid("canned_title", limit=MAX_TITLE)
     texts = {lang: clean_text(body[lang]) for lang in LANGUAGES if body.get(lang)}
     if not texts:
-        raise Invalid("give the reply's text in Indonesian (id), English (en) or both")
+        raise Invalid("canned_text")
+    for text in texts.values():
+        for name in VARIABLE.findall(text):
+            if name not in VARIABLES:
+                raise Invalid("canned_variable", name=name, known=", ".join(VARIABLES))
     return Snippet(key, title.strip() or key, texts)
 
 
@@ -103,4 +118,4 @@ class Canned:
         await self.all()
         async with self._store.guard():
             if not await self._store.redis.hdel(keys.canned(), key):
-                raise NotFound(f"there is no canned reply {key!r}")
+                raise NotFound("no_canned", key=key)

@@ -1,14 +1,13 @@
 """What agents see and do: the queue, their own conversations, one conversation in full, and
 the actions on it (claim, reply, note, transfer, hand back, close, retry a delivery).
-Who may do what is decided in `rules.py`.
+Who may do what is decided in `rules.py`; templates, typing and read receipts in `outreach.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.core.channel import Media
 from bot.core.channel import MediaUnavailable as ChannelMediaUnavailable
@@ -16,31 +15,24 @@ from bot.core.ids import is_stream_id
 from bot.core.messages import ConversationKey, clean_text
 from bot.core.window import reply_window
 from handoff import events, keys
-from handoff.conversations import Conversations, State
+from handoff.conversations import State
 from handoff.errors import TransitionRefused
 from handoff.events import Event
-from handoff.handoffs import Handoff, Handoffs, Outcome
+from handoff.handoffs import Handoff
 from handoff.inbox.accounts import Accounts, Agent
 from handoff.inbox.errors import Conflict, Forbidden, Invalid, MediaUnavailable, NotFound
+from handoff.inbox.outreach import Outreach
 from handoff.inbox.rules import conflict, may_note, may_resolve, may_transfer, may_write
-from handoff.outbox import NotRetryable, Outbox
+from handoff.inbox.services import InboxServices
+from handoff.outbox import NotRetryable
 from handoff.presence import Presence
 from handoff.status import Status
-from handoff.store import Store, now_ms
-from handoff.transcript import Entry, Role, Transcript
+from handoff.store import now_ms
+from handoff.transcript import Entry, Role
 
 RESOLUTIONS = ("solved", "no-reply", "duplicate", "spam", "other")
 MAX_RESOLUTION_TEXT = 200
 UNREAD_SCAN = 200  # transcript lines looked at per conversation for its unread count
-
-
-class HandBack(Protocol):
-    """The router's hand back (Handoffs.hand_back in tests): `only_assignee` makes it atomic
-    that an assigned conversation is still with the agent who pressed the button."""
-
-    async def __call__(
-        self, conversation: ConversationKey, by: str, *, only_assignee: str = ""
-    ) -> Outcome: ...
 
 
 def _only(agent: Agent) -> str:
@@ -48,30 +40,23 @@ def _only(agent: Agent) -> str:
     return "" if agent.is_admin else agent.name
 
 
-@dataclass(frozen=True, slots=True)
-class InboxServices:
-    """What the inbox needs from the rest of the gateway, handed over by the composition root."""
-
-    store: Store
-    conversations: Conversations
-    handoffs: Handoffs
-    transcript: Transcript
-    outbox: Outbox
-    hand_back: HandBack  # the router's: Rasa resumes
-    reply_window: Callable[[str], float | None]  # channel -> seconds, or None (no window)
-    fetch_media: Callable[[str, str], Awaitable[Media]]  # (channel, ref) -> the attachment
-    # (peer, X-Forwarded-For) -> the client's address, through trusted proxies only
-    address_of: Callable[[str | None, str | None], str] = lambda peer, _: peer or ""
-    session_idle_s: int = 8 * 3600  # LOKET_INBOX_IDLE_MINUTES
-
-
-def _card(h: Handoff, unread: int) -> dict[str, Any]:
+def _card(h: Handoff, unread: int, name: str = "") -> dict[str, Any]:
     key = ConversationKey.parse(h.conversation_id)
     return {
         "id": h.conversation_id, "channel": key.channel, "chat_id": key.chat_id,
         "status": h.status.value, "reason": h.reason, "language": h.language,
         "created_at": h.created_at, "assignee": h.assignee, "summary": h.summary.one_line(),
-        "unread": unread,
+        "brief": h.summary.brief(), "unread": unread, "name": name,
+    }  # fmt: skip
+
+
+def bare_card(key: ConversationKey, fields: dict[str, str]) -> dict[str, Any]:
+    """The card of a conversation that was never handed over (the bot answered it all)."""
+    return {
+        "id": key.id, "channel": key.channel, "chat_id": key.chat_id,
+        "status": fields.get("status") or "bot", "reason": "",
+        "language": fields.get("language") or "id", "created_at": 0, "assignee": "",
+        "summary": "", "unread": 0, "name": fields.get("name") or fields.get("account") or "",
     }  # fmt: skip
 
 
@@ -81,9 +66,11 @@ class Desk:
         services: InboxServices,
         accounts: Accounts,
         presence: Presence,
+        outreach: Outreach,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self._s = services
+        self._outreach = outreach
         self._redis = services.store.redis
         self._accounts = accounts
         self._presence = presence
@@ -126,21 +113,44 @@ class Desk:
             for cid, last in zip(ids, seen, strict=True):
                 pipe.xrange(keys.transcript(cid), min=f"({last}" if last else "-", max="+",
                             count=UNREAD_SCAN)  # fmt: skip
+                pipe.hmget(keys.conversation(cid), ["name", "account"])
             rows = await pipe.execute()
-        unread = [sum(1 for _, f in r if f.get("role") == Role.CUSTOMER.value) for r in rows]
-        return [_card(h, n) for h, n in zip(handoffs, unread, strict=True)]
+        unread = [sum(1 for _, f in r if f.get("role") == Role.CUSTOMER.value) for r in rows[::2]]
+        names = [name or account or "" for name, account in rows[1::2]]
+        return [_card(h, n, who) for h, n, who in zip(handoffs, unread, names, strict=True)]
+
+    async def cards(self, agent: Agent, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Cards of any conversations, in the given order (search results)."""
+        found = await self._handoffs(list(ids))
+        with_handoff = {h.conversation_id: h for h in found}
+        cards = {c["id"]: c for c in await self._cards(agent, found)}
+        async with self._s.store.guard():
+            pipe = self._redis.pipeline(transaction=False)
+            for cid in ids:
+                pipe.hgetall(keys.conversation(cid))
+            rows = await pipe.execute()
+        answer = []
+        for cid, fields in zip(ids, rows, strict=True):
+            if cid in with_handoff:
+                answer.append({**cards[cid], "status": fields.get("status") or "bot"})
+            elif fields:
+                answer.append(bare_card(ConversationKey.parse(cid), fields))
+        return answer
 
     async def conversation(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
         """The full transcript with delivery states, the handoff's summary, the reply window."""
         handoff = await self._s.handoffs.get(key)
         entries = await self._s.transcript.read(key)
         if not entries and handoff is None:
-            raise NotFound(f"there is no conversation {key.id}")
+            raise NotFound("no_conversation", id=key.id)
         deliveries = await self._s.outbox.deliveries(key)
         async with self._s.store.guard():
-            resolution = await self._redis.hget(keys.conversation(key.id), "resolution")
+            resolution, name, account = await self._redis.hmget(
+                keys.conversation(key.id), ["resolution", "name", "account"]
+            )
             if entries:
                 await self._redis.hset(keys.agent_seen(agent.name), key.id, entries[-1].id)
+        self._outreach.opened(agent, key, entries)
         lines = []
         for e in entries:
             line = e.as_json()
@@ -155,10 +165,12 @@ class Desk:
                                                        "chat_id": key.chat_id}),
                 "status": state.status.value, "assignee": state.assignee,
                 "detail": handoff.detail if handoff else "", "resolution": resolution or "",
+                "name": name or account or "",
             },
             "summary": None,
             "entries": lines,
             "reply_window": await self._window(key),
+            "templates": self._outreach.templates(key.channel),
             "can": self._abilities(agent, state),
         }  # fmt: skip
         if handoff is not None:
@@ -193,30 +205,30 @@ class Desk:
         entry = await self._entry(key, entry_id)
         attachment = entry.meta.get("attachment") if entry.role is Role.CUSTOMER else None
         if not isinstance(attachment, dict) or not attachment.get("ref"):
-            raise NotFound("this message has no attachment")
+            raise NotFound("no_attachment")
         try:
             return await self._s.fetch_media(key.channel, str(attachment["ref"]))
         except ChannelMediaUnavailable as exc:
-            raise MediaUnavailable(f"the attachment is not available any more: {exc}") from exc
+            raise MediaUnavailable("media_gone", detail=str(exc)) from exc
 
     async def _entry(self, key: ConversationKey, entry_id: str) -> Entry:
         if not is_stream_id(entry_id):
-            raise NotFound(f"there is no message {entry_id} in {key.id}")
+            raise NotFound("no_message", entry=entry_id[:40], id=key.id)
         for entry in await self._s.transcript.read(key):
             if entry.id == entry_id:
                 return entry
-        raise NotFound(f"there is no message {entry_id} in {key.id}")
+        raise NotFound("no_message", entry=entry_id, id=key.id)
 
     # --- acting ------------------------------------------------------------------------------
 
     async def _state(self, key: ConversationKey) -> State:
         if not await self._s.conversations.exists(key):
-            raise NotFound(f"there is no conversation {key.id}")
+            raise NotFound("no_conversation", id=key.id)
         return await self._s.conversations.state(key)
 
     async def claim(self, agent: Agent, key: ConversationKey) -> dict[str, Any]:
         if not agent.works_queue:
-            raise Forbidden("trainers can read conversations but not take them")
+            raise Forbidden("trainer_read_only")
         await self._state(key)
         try:
             outcome = await self._s.handoffs.claim(key, agent.name)
@@ -245,16 +257,16 @@ class Desk:
 
     async def transfer(self, agent: Agent, key: ConversationKey, to: object) -> dict[str, Any]:
         if not isinstance(to, str) or not to:
-            raise Invalid('name the agent to transfer to: {"to": "name"}')
+            raise Invalid("transfer_to")
         state = await self._state(key)
         may_transfer(agent, state)
         target = await self._accounts.get(to)
         if target is None:
-            raise Invalid(f"there is no agent called {to}")
+            raise Invalid("no_agent", name=to)
         if not target.works_queue:
-            raise Invalid(f"{to} is a trainer and cannot take conversations")
+            raise Invalid("transfer_trainer", name=to)
         if to == state.assignee:
-            raise Invalid(f"the conversation is already with {to}")
+            raise Invalid("transfer_same", name=to)
         current = state.assignee if agent.is_admin else agent.name
         try:
             outcome = await self._s.handoffs.transfer(key, current, to)
@@ -275,7 +287,7 @@ class Desk:
         self, agent: Agent, key: ConversationKey, resolution: object, text: object = ""
     ) -> dict[str, Any]:
         if resolution not in RESOLUTIONS:
-            raise Invalid(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+            raise Invalid("resolution", choices=", ".join(RESOLUTIONS))
         detail = clean_text(text, limit=MAX_RESOLUTION_TEXT) if text else ""
         state = await self._state(key)
         may_resolve(agent, state)
@@ -296,7 +308,7 @@ class Desk:
         try:
             await self._s.outbox.retry(key, entry_id)
         except NotRetryable as exc:
-            raise Conflict(str(exc)) from None
+            raise Conflict("not_retryable", state=exc.state) from None
         delivery = await self._s.outbox.delivery(key, entry_id)
         return {"entry_id": entry_id, "delivery": delivery.as_json() if delivery else None}
 

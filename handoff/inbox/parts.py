@@ -7,13 +7,18 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from handoff.contacts import Contacts
 from handoff.inbox.accounts import Accounts
 from handoff.inbox.canned import Canned
-from handoff.inbox.desk import Desk, InboxServices
+from handoff.inbox.desk import Desk
 from handoff.inbox.events import LiveEvents
+from handoff.inbox.finder import Finder
+from handoff.inbox.outreach import Outreach
 from handoff.inbox.ratelimit import LoginLimiter
+from handoff.inbox.services import InboxServices, InboxSettings
 from handoff.inbox.sessions import Sessions
 from handoff.presence import Presence
+from handoff.search import Search
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +30,9 @@ class Parts:
     presence: Presence
     desk: Desk
     live: LiveEvents
+    finder: Finder
+    outreach: Outreach
+    settings: InboxSettings
     address_of: Callable[[str | None, str | None], str]  # the client, via trusted proxies
 
     @classmethod
@@ -32,14 +40,20 @@ class Parts:
         store = services.store
         accounts = Accounts(store)
         presence = Presence(store)
+        contacts = Contacts(store)
+        outreach = Outreach(services, contacts)
+        desk = Desk(services, accounts, presence, outreach)
         return cls(
             accounts=accounts,
             sessions=Sessions(store, services.session_idle_s),
             limiter=LoginLimiter(store),
             canned=Canned(store),
             presence=presence,
-            desk=Desk(services, accounts, presence),
+            desk=desk,
             live=LiveEvents(store, presence),
+            finder=Finder(services, desk, Search(store), contacts),
+            outreach=outreach,
+            settings=services.settings,
             address_of=services.address_of,
         )
 

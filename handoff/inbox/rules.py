@@ -15,26 +15,27 @@ from handoff.status import WITH_PEOPLE, Status
 
 def conflict(exc: TransitionRefused, agent: Agent) -> Conflict:
     if exc.assignee and exc.status == Status.ASSIGNED.value:
-        who = "you" if exc.assignee == agent.name else exc.assignee
-        return Conflict(f"already claimed by {who}", exc.assignee)
-    return Conflict(f"cannot {exc.transition.replace('_', ' ')}: the conversation is {exc.status}")
+        if exc.assignee == agent.name:
+            return Conflict("claimed_by_you", exc.assignee)
+        return Conflict("already_claimed", exc.assignee, name=exc.assignee)
+    return Conflict("wrong_status", action=exc.transition.replace("_", " "), status=exc.status)
 
 
 def _not_trainer(agent: Agent) -> None:
     if not agent.works_queue:
-        raise Forbidden("trainers can read conversations but not act on them")
+        raise Forbidden("trainer_read_only")
 
 
 def may_write(agent: Agent, state: State) -> None:
     """Reply, retry a delivery: the assignee, or an admin while people own the conversation."""
     _not_trainer(agent)
     if state.status not in WITH_PEOPLE:
-        raise Conflict(f"the conversation is {state.status.value}: nobody can reply in it now")
+        raise Conflict("no_reply_now", status=state.status.value)
     if agent.is_admin or (state.status is Status.ASSIGNED and state.assignee == agent.name):
         return
     if state.status is Status.WAITING:
-        raise Forbidden("claim the conversation first")
-    raise Forbidden(f"this conversation is assigned to {state.assignee}")
+        raise Forbidden("claim_first")
+    raise Forbidden("assigned_to", name=state.assignee)
 
 
 def may_note(agent: Agent, state: State) -> None:
@@ -48,17 +49,15 @@ def may_note(agent: Agent, state: State) -> None:
 def may_transfer(agent: Agent, state: State) -> None:
     _not_trainer(agent)
     if state.status is not Status.ASSIGNED:
-        raise Conflict(
-            f"only an assigned conversation can be transferred, not a {state.status.value} one"
-        )
+        raise Conflict("transfer_status", status=state.status.value)
     if not agent.is_admin and state.assignee != agent.name:
-        raise Forbidden(f"this conversation is assigned to {state.assignee}")
+        raise Forbidden("assigned_to", name=state.assignee)
 
 
 def may_resolve(agent: Agent, state: State) -> None:
     """Hand back or close: anyone working the queue while it waits; then its assignee or admins."""
     _not_trainer(agent)
     if state.status not in WITH_PEOPLE:
-        raise Conflict(f"the conversation is already {state.status.value}")
+        raise Conflict("already_status", status=state.status.value)
     if state.status is Status.ASSIGNED and not agent.is_admin and state.assignee != agent.name:
-        raise Forbidden(f"this conversation is assigned to {state.assignee}")
+        raise Forbidden("assigned_to", name=state.assignee)

@@ -1,7 +1,8 @@
 """A Redis stream consumed by a consumer group: at-least-once work that survives a crash.
 
 An entry stays pending until it is acknowledged; a worker that dies leaves its entries pending,
-and any worker takes them over with XAUTOCLAIM once they have been idle long enough.
+and any worker takes them over with XAUTOCLAIM once they have been idle long enough — or at
+once, when it is the same consumer started again (a gateway's consumer name is stable).
 """
 
 from __future__ import annotations
@@ -14,6 +15,21 @@ from handoff import keys
 from handoff.store import ResponseError, Store
 
 log = logging.getLogger(__name__)
+
+# KEYS: the lease. ARGV: this incarnation's token ("<name>/<start ns, 20 digits>"), ttl ms,
+# the consumer's prefix ("<name>/"). Free, or held by an earlier incarnation of this very
+# consumer (it died: one consumer name belongs to one live process), it is taken; finished
+# ("done"), another consumer's or a later incarnation's, it is not.
+_LEASE = """
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[1] then
+  local prefix = ARGV[3]
+  if string.sub(held, 1, #prefix) ~= prefix then return 0 end
+  if string.sub(held, #prefix + 1) >= string.sub(ARGV[1], #prefix + 1) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,10 @@ class StreamConsumer:
         self.consumer = consumer
         self._min_idle_ms = min_idle_ms
         self._claim_cursor = "0-0"
+        # Leases name this incarnation: after a restart, the same consumer takes its dead
+        # predecessor's leases at once instead of waiting for them to expire.
+        self._token = f"{consumer}/{store.incarnation}"
+        self._lease = store.redis.register_script(_LEASE)
 
     async def ensure_group(self) -> None:
         """Create the group (reading from the stream's start) unless it exists."""
@@ -51,11 +71,12 @@ class StreamConsumer:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-    async def own_pending(self, count: int = 100) -> list[StreamEntry]:
-        """Entries delivered to this consumer before and not acknowledged (after a restart)."""
+    async def own_pending(self, count: int = 100, after: str = "0") -> list[StreamEntry]:
+        """Entries delivered to this consumer before and not acknowledged (after a restart),
+        oldest first, from just after the entry id `after`."""
         async with self._store.guard():
             reply = await self._store.redis.xreadgroup(
-                self.group, self.consumer, {self.stream: "0"}, count=count
+                self.group, self.consumer, {self.stream: after}, count=count
             )
         return _entries(reply[0][1]) if reply else []
 
@@ -83,10 +104,12 @@ class StreamConsumer:
 
     async def lease(self, entry_id: str, ttl_s: float) -> bool:
         """Claim the right to process an entry for `ttl_s` seconds; False when another worker
-        holds it (a slow worker whose entry was reclaimed by a second one: only one goes on)."""
+        holds it (a slow worker whose entry was reclaimed by a second one: only one goes on)
+        or it is finished. A lease left by this consumer's previous run is taken over."""
         async with self._store.guard():
-            taken = await self._store.redis.set(
-                keys.lease(self.stream, entry_id), self.consumer, nx=True, px=int(ttl_s * 1000)
+            taken = await self._lease(
+                keys=[keys.lease(self.stream, entry_id)],
+                args=[self._token, int(ttl_s * 1000), f"{self.consumer}/"],
             )
         return bool(taken)
 

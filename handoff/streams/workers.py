@@ -3,6 +3,8 @@
 Messages of one conversation are handled one after another in stream order; different
 conversations run concurrently up to a limit. An entry is acknowledged by its handler once its
 work is finished; a crash leaves it pending, and this or another replica takes it over later.
+While Redis is unreachable a handler waits in its lane (`persist`) rather than giving its entry
+up, so the conversation's next message never overtakes it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from handoff.errors import StoreUnavailable
 from handoff.streams.consumer import StreamConsumer, StreamEntry
@@ -20,6 +23,7 @@ from handoff.streams.consumer import StreamConsumer, StreamEntry
 log = logging.getLogger(__name__)
 
 Handler = Callable[[StreamEntry], Awaitable[None]]
+T = TypeVar("T")
 
 
 class Lanes:
@@ -92,6 +96,7 @@ class StreamWorker:
         max_pending: int = 512,
         reclaim_every: float = 30.0,
         block_ms: int = 1000,
+        retry_wait: tuple[float, float] = (0.5, 10.0),
     ) -> None:
         self._consumer = consumer
         self._handle = handle
@@ -100,8 +105,31 @@ class StreamWorker:
         self._max_pending = max_pending
         self._reclaim_every = reclaim_every
         self.block_ms = block_ms  # how long a read waits; also how soon `stop` takes effect
+        self._retry_wait = retry_wait  # first and longest wait of `persist`
         self._in_flight: set[str] = set()
         self._stopping = asyncio.Event()
+
+    async def persist(
+        self,
+        operation: Callable[[], Awaitable[T]],
+        what: str,
+        also: tuple[type[Exception], ...] = (),
+    ) -> T:
+        """Run `operation` until Redis takes it: after StoreUnavailable (or one of `also`) wait
+        — 0.5, 1, 2 … 10 s — and run it again, keeping the entry's lane, so its conversation
+        stays in order. Once the worker is stopping, the error is raised instead."""
+        wait, longest = self._retry_wait
+        retryable: tuple[type[Exception], ...] = (StoreUnavailable, *also)
+        while True:
+            try:
+                return await operation()
+            except retryable as exc:
+                if self._stopping.is_set():
+                    raise
+                log.warning("%s: %s; trying again in %.1f s", what, exc, wait)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), wait)
+            wait = min(wait * 2, longest)
 
     def _dispatch(self, entries: list[StreamEntry]) -> None:
         for entry in entries:
@@ -125,15 +153,20 @@ class StreamWorker:
         name = self._consumer.stream
         backoff = 0.5
         started = False
+        recovered = "0"  # this consumer's own pending entries are dispatched up to here
         last_reclaim = time.monotonic()
         try:
             while not self._stopping.is_set():
                 try:
                     if not started:
                         await self._consumer.ensure_group()
-                        self._dispatch(await self._consumer.own_pending(self._max_pending))
                         started = True
                     await self._lanes.wait_below(self._max_pending)
+                    if recovered:  # first what this consumer had read before a restart
+                        own = await self._consumer.own_pending(self._max_pending, after=recovered)
+                        self._dispatch(own)
+                        recovered = own[-1].id if len(own) == self._max_pending else ""
+                        continue
                     if time.monotonic() - last_reclaim > self._reclaim_every:
                         last_reclaim = time.monotonic()
                         self._dispatch(await self._consumer.reclaim())
@@ -141,6 +174,9 @@ class StreamWorker:
                     backoff = 0.5
                 except StoreUnavailable as exc:
                     log.warning("%s: Redis unavailable, retrying in %.1f s: %s", name, backoff, exc)
+                    # A read Redis carried out but whose answer was lost left entries pending
+                    # for this consumer: look for them again once it is back.
+                    recovered = "0"
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), backoff)
                     backoff = min(backoff * 2, 10.0)

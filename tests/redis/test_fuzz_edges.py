@@ -116,7 +116,7 @@ async def edges(redis_url: str, tmp_path: Path, store: Store) -> AsyncIterator[E
     await cloud.start()
     settings = Settings(
         redis_url=redis_url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",  # nothing listens
+        rasa_urls=(f"http://127.0.0.1:{free_port()}",),  # nothing listens
         data_dir=tmp_path,
         telegram_token=telegram.token,
         telegram_api_url=telegram.url,

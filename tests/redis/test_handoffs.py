@@ -128,7 +128,7 @@ async def test_every_transition_reaches_the_inbox_event_stream(store: Store) -> 
     await handoffs.claim(key, "ana")
     events = await store.redis.xrange(keys.inbox_events())
     assert [e["type"] for _, e in events] == ["request", "message", "claim"]
-    assert json.loads(events[1][1]["data"]) == {"entry_id": "1-0"}
+    assert json.loads(events[1][1]["data"]) == {"entry_id": "1-0", "assignee": ""}
     assert {e["conversation"] for _, e in events} == {key.id}
 
 

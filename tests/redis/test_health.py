@@ -23,7 +23,7 @@ async def not_rasa(request: web.Request) -> web.Response:
 
 
 async def gateway(redis_url: str, tmp: Path, rasa_url: str, **kw: Any) -> TestClient:
-    settings = Settings(redis_url=redis_url, rasa_url=rasa_url, rasa_token=RASA_TOKEN,
+    settings = Settings(redis_url=redis_url, rasa_urls=(rasa_url,), rasa_token=RASA_TOKEN,
                         data_dir=tmp, actions_url=rasa_url)  # fmt: skip
     client = TestClient(TestServer(create_app(dataclasses.replace(settings, **kw))))
     await client.start_server()

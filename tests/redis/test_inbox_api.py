@@ -89,7 +89,8 @@ async def test_two_agents_claiming_at_once_one_wins_the_other_is_told_who(
     assert statuses == [200, 409]
     (_, won), (_, lost) = sorted(results, key=lambda r: r[0])
     winner = won["assignee"]
-    assert lost == {"error": f"already claimed by {winner}", "assignee": winner}
+    assert lost == {"error": f"already claimed by {winner}", "assignee": winner,
+                    "code": "already_claimed", "params": {"name": winner}}  # fmt: skip
     _, queue = await ana.call("GET", "queue")
     assert queue["conversations"] == []
     winner_browser = ana if winner == "ana" else budi
@@ -112,9 +113,8 @@ async def test_conversation_shows_transcript_summary_and_abilities(
     assert body["summary"]["collected"] == {"meter_number": "12345678901"}
     assert body["summary"]["wanted"] == [{"intent": "buy_token", "confidence": 0.91}]
     assert body["summary"]["failed_turns"] == 1
-    assert {"label": "Collected", "lines": ["meter_number: 12345678901"]} in body["summary"][
-        "facts"
-    ]
+    collected = {"key": "collected", "label": "Collected", "lines": ["meter_number: 12345678901"]}
+    assert collected in body["summary"]["facts"]
     assert body["conversation"]["status"] == "waiting"
     assert body["can"]["claim"] and not body["can"]["reply"]
     assert body["reply_window"] is None  # the web chat has no reply window
@@ -168,9 +168,10 @@ async def test_empty_or_oversized_reply_is_refused(store: Store, sign_in: SignIn
     key = await open_handoff(store, "bad")
     await ana.call("POST", conv_path(key, "claim"))
     status, body = await ana.call("POST", conv_path(key, "reply"), {"text": "  "})
-    assert status == 400 and body == {"error": "message is empty"}
-    status, _ = await ana.call("POST", conv_path(key, "reply"), {"text": "x" * 5000})
-    assert status == 413
+    assert status == 400 and body == {"error": "message is empty", "code": "text_empty",
+                                      "params": {}}  # fmt: skip
+    status, body = await ana.call("POST", conv_path(key, "reply"), {"text": "x" * 5000})
+    assert status == 413 and body["code"] == "text_too_long"
 
 
 async def test_only_the_assignee_or_an_admin_replies_trainers_only_read(

@@ -40,7 +40,7 @@ async def test_inbox_redirects_to_login_until_signed_in(store: Store, browser: B
         assert page.status == 200
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         body = await page.text()
-    assert 'src="/inbox/static/inbox.js"' in body and browser.csrf not in body
+    assert 'src="/inbox/static/js/main.js"' in body and browser.csrf not in body
 
 
 async def test_session_cookie_is_httponly_and_samesite_strict(
@@ -73,7 +73,26 @@ async def test_wrong_password_says_so_on_the_page(store: Store, browser: Browser
     await add_agent(store, "ana")
     resp = await browser.login("ana", "wrong password")
     assert resp.status == 401
+    assert "Nama atau kata sandi salah." in await resp.text()  # Indonesian unless chosen
+
+
+async def test_the_login_page_speaks_the_language_chosen_in_this_browser(
+    store: Store, browser: Browser
+) -> None:
+    async with browser.http.get(browser.url("/inbox/login")) as page:
+        text = await page.text()
+    assert '<html lang="id">' in text and "Kata sandi" in text and "{{" not in text
+    async with browser.http.get(browser.url("/inbox/login?lang=en")) as page:
+        text = await page.text()
+        assert page.cookies["loket_lang"].value == "en"  # remembered for the next visit
+    assert '<html lang="en">' in text and "Password" in text and "Kata sandi" not in text
+    async with browser.http.get(browser.url("/inbox/login")) as page:
+        assert '<html lang="en">' in await page.text()
+    await add_agent(store, "ana")
+    resp = await browser.login("ana", "wrong password")
     assert "Wrong name or password." in await resp.text()
+    async with browser.http.get(browser.url("/inbox/login?lang=xx")) as page:
+        assert '<html lang="en">' in await page.text()  # an unknown choice changes nothing
     assert "loket_session" not in resp.cookies
 
 
@@ -111,7 +130,7 @@ async def test_after_three_failures_logins_wait_a_moment_not_a_lockout(
     resp = await browser.login("ana", PASSWORD)  # even the right password waits a moment
     assert resp.status == 429
     assert resp.headers["Retry-After"] == "1"
-    assert "Too many failed logins. Try again in 1 second." in await resp.text()
+    assert "Terlalu banyak percobaan gagal. Coba lagi dalam 1 detik." in await resp.text()
     await asyncio.sleep(1.1)
     assert (await browser.login("ana", PASSWORD)).status == 303  # the owner is not locked out
 
@@ -154,7 +173,7 @@ async def test_the_address_limit_sees_clients_through_a_trusted_proxy_only(store
 
 async def test_api_needs_a_session_or_a_token(store: Store, browser: Browser) -> None:
     status, body = await browser.call("GET", "queue")
-    assert status == 401 and body == {"error": "sign in first"}
+    assert status == 401 and body == {"error": "sign in first", "code": "sign_in", "params": {}}
     await add_agent(store, "ana")
     token = await Accounts(store).issue_token("ana")
     async with browser.http.get(
@@ -220,8 +239,14 @@ async def test_logout_without_csrf_is_refused(store: Store, browser: Browser) ->
 
 
 async def test_static_assets_are_served_and_nothing_else(browser: Browser) -> None:
-    async with browser.http.get(browser.url("/inbox/static/inbox.js")) as resp:
+    async with browser.http.get(browser.url("/inbox/static/js/main.js")) as resp:
         assert resp.status == 200 and "textContent" in await resp.text()
+        assert resp.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    async with browser.http.get(browser.url("/inbox/static/i18n/id.json")) as resp:
+        assert resp.status == 200 and (await resp.json())["lists.waiting"] == "Menunggu"
+    for missing in ("i18n/fr.json", "js/nothing.js", "js/../inbox.html", "inbox.html"):
+        async with browser.http.get(browser.url("/inbox/static/" + missing)) as resp:
+            assert resp.status == 404, missing
     async with browser.http.get(browser.url("/inbox/static/login.html")) as resp:
         assert resp.status == 404
     async with browser.http.get(browser.url("/inbox/static/..%2F..%2Fkeys.py")) as resp:

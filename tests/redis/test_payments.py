@@ -79,7 +79,7 @@ async def telegram() -> AsyncIterator[tg.FakeTelegram]:
 def gateway_settings(redis_url: str, api: tg.FakeTelegram, tmp: Path, **kw: Any) -> Settings:
     values: dict[str, Any] = {
         "redis_url": redis_url,
-        "rasa_url": f"http://127.0.0.1:{free_port()}",  # nothing listens: no turn is needed
+        "rasa_urls": (f"http://127.0.0.1:{free_port()}",),  # nothing listens: no turn needed
         "data_dir": tmp,
         "provider_secret": SECRET,
         "telegram_token": api.token,

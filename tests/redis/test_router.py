@@ -24,13 +24,16 @@ from bot.core.messages import (
 )
 from bot.gateway import notices
 from bot.gateway.router import Router, Team
-from handoff import Conversations, Role, Transcript, keys
+from handoff import Conversations, Role, StoreUnavailable, Transcript, keys
+from handoff.assignment import Assigner
 from handoff.handoffs import Handoffs
+from handoff.inbox import Accounts, AgentRole
 from handoff.outbox import Outbox
 from handoff.presence import Presence
 from handoff.status import Status
-from handoff.store import Store
+from handoff.store import Store, now_ms
 from tests.support.builders import make_inbound, make_key
+from tests.support.inbox import PASSWORD
 
 # A Wednesday, 10:00 in Jakarta: inside service hours; 23:00 is outside.
 OPEN = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
@@ -303,3 +306,98 @@ async def test_a_message_replayed_after_its_turn_finished_is_not_answered_again(
     assert len(first.replies) == 1 and replay.replies == ()
     assert bot.received == ["halo"]
     assert len(await transcript.read(key)) == 2
+
+
+async def test_a_message_replayed_after_its_answer_was_posted_is_not_answered_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash came after the replies were queued, before the turn was marked finished."""
+    bot = RecordingBot()
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="telegram")
+
+    async def crash(self: Conversations, conversation: ConversationKey, message_id: str) -> None:
+        raise StoreUnavailable("the gateway died here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Conversations, "mark_answered", crash)
+        with pytest.raises(StoreUnavailable):
+            await router.handle(make_inbound("halo", key, message_id="601"))
+    replay = await router.handle(make_inbound("halo", key, message_id="601"))
+    assert replay.replies == () and bot.received == ["halo"]
+    assert [e.text for e in await transcript.read(key)] == ["halo", "echo: halo"]
+    assert await store.redis.xlen(keys.outbox()) == 1  # queued for delivery once
+
+
+async def test_a_handoff_interrupted_before_its_notice_is_completed_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's own words were queued, then the gateway died before the handoff opened."""
+    signal = HandoffSignal("backend_failure", "provider down")
+    bot = RecordingBot(answers("check_transaction", "Sistem kami sedang gangguan.", handoff=signal))
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="whatsapp")
+
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailable("the gateway died here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Handoffs, "request", crash)
+        with pytest.raises(StoreUnavailable):
+            await router.handle(make_inbound("cek transaksi", key, message_id="wamid.7"))
+    await router.handle(make_inbound("cek transaksi", key, message_id="wamid.7"))
+    bot_lines = [e.text for e in await transcript.read(key) if e.role is Role.BOT]
+    assert bot_lines[0] == "Sistem kami sedang gangguan." and len(bot_lines) == 2  # + notice
+    assert (await Conversations(store).state(key)).status is Status.WAITING
+
+
+async def test_a_turn_run_again_after_a_failure_records_its_message_once(store: Store) -> None:
+    """Redis (or Rasa, through Redis) failed just after the customer's line was written."""
+    bot = RecordingBot()
+    router, transcript, _ = make_router(store, bot)
+    key = make_key(channel="telegram")
+    failing = bot.send
+
+    async def fails_once(inbound: Inbound) -> Turn:
+        bot.send = failing  # type: ignore[method-assign]
+        raise StoreUnavailable("Redis is unreachable")
+
+    bot.send = fails_once  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable):
+        await router.handle(make_inbound("halo", key, message_id="701"))
+    await router.handle(make_inbound("halo", key, message_id="701"))  # the worker's retry
+    assert [(e.role, e.text) for e in await transcript.read(key)] == [
+        (Role.CUSTOMER, "halo"),
+        (Role.BOT, "echo: halo"),
+    ]
+
+
+async def test_with_round_robin_a_handoff_goes_straight_to_an_agent_online(
+    store: Store,
+) -> None:
+    for name in ("ana", "budi"):
+        await Accounts(store).add(name, AgentRole.AGENT, PASSWORD)
+        await Presence(store).heartbeat(name, now_ms())
+    transcript, handoffs = Transcript(store), Handoffs(store)
+    team = Team(ServiceHours.parse("mon-sat 08:00-20:00", "Asia/Jakarta"), Presence(store),
+                clock=lambda: OPEN)  # fmt: skip
+    bot = RecordingBot(answers("request_human", "Baik.", handoff=HandoffSignal("asked_for_human"),
+                               slots={"meter_number": "14234567890"}))  # fmt: skip
+    router = Router(Conversations(store), transcript, handoffs, bot, team, outbox=Outbox(store),
+                    timeout=5, assigner=Assigner(store, handoffs))  # fmt: skip
+    first, second = make_key(), make_key()
+    turn = await router.handle(make_inbound("minta petugas", first, metadata={"name": "Budi"}))
+    assert "segera membalas" in turn.replies[-1].text and not turn.replies[-1].buttons
+    await router.handle(make_inbound("minta petugas", second))
+    states = [await Conversations(store).state(k) for k in (first, second)]
+    assert [(s.status, s.assignee) for s in states] == [(Status.ASSIGNED, "ana"),
+                                                        (Status.ASSIGNED, "budi")]  # fmt: skip
+    # what the turn carried is kept for the contact and search
+    assert await store.redis.hget(keys.conversation(first.id), "name") == "Budi"
+    assert await store.redis.hkeys(keys.conversation_refs(first.id)) == ["meter:14234567890"]
+    events = [f for _, f in await store.redis.xrange(keys.inbox_events())]
+    assert [e["type"] for e in events].count("claim") == 2
+    quiet = await router.handle(make_inbound("halo?", first))
+    assert quiet.replies == ()
+    message = [e for _, e in await store.redis.xrange(keys.inbox_events())][-1]
+    assert message["type"] == "message" and '"assignee": "ana"' in message["data"]

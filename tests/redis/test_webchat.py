@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.core.clients import parse_networks
+from bot.core.errors import NotAllowed
 from bot.core.messages import ConversationKey
 from bot.core.settings import Settings
 from bot.ops.processes import free_port
@@ -31,7 +32,7 @@ CHAT = "/chat/api/messages"
 def settings_for(redis_url: str, tmp: Path, **kw: Any) -> Settings:
     base = Settings(
         redis_url=redis_url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",  # nothing listens: a turn hands over
+        rasa_urls=(f"http://127.0.0.1:{free_port()}",),  # nothing listens: a turn hands over
         data_dir=tmp,
     )
     return dataclasses.replace(base, **kw)
@@ -84,6 +85,17 @@ async def test_a_conversation_is_read_and_written_only_with_its_secret(
     texts = [e.text for e in await Transcript(store).read(ConversationKey("webchat", "web-1"))]
     assert "saya Budi, kirim tokennya" not in texts
     assert await store.redis.hget(keys.conversation("webchat:web-1"), "secret") != secret
+
+
+async def test_a_secret_of_any_other_shape_opens_nothing(store: Store) -> None:
+    # aiohttp hands a header's undecodable bytes over as lone surrogates; found by the fuzz.
+    guests = Guests(store, max_conversations=10, retention_s=60)
+    key = ConversationKey("webchat", "shape")
+    secret = await guests.open(key)
+    for wrong in ("\udc80" + secret[1:], secret[:-1] + "é", secret + "\n", secret[:-1] + "=="):
+        with pytest.raises(NotAllowed):
+            await guests.check(key, wrong, touch=False)
+    await guests.check(key, secret, touch=False)
 
 
 async def test_the_server_picks_an_id_and_an_id_in_use_is_refused(gateway: TestClient) -> None:

@@ -7,15 +7,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bot.core.channel import DeliveryState, Sender, SendFailed
-from bot.core.messages import ConversationKey, Inbound, Outbound, Turn, Understanding
+from bot.core.messages import ConversationKey, Inbound, Outbound, Template, Turn, Understanding
 from bot.core.settings import Settings
 from channels.telegram import TelegramSender, make_bot
 from channels.telegram.convert import send_requests
-from handoff import Entry, LockTimeout, Role, Transcript, keys
+from handoff import Entry, LockTimeout, Role, StoreUnavailable, Transcript, keys
 from handoff.outbox import Delivery, Outbox
 from handoff.store import Store, now_ms
 from handoff.streams.consumer import StreamConsumer
 from handoff.streams.delivery import MAX_ATTEMPTS, Courier
+from handoff.streams.inbound import InboundQueue
 from handoff.streams.intake import Intake
 from handoff.streams.workers import StreamWorker
 from tests.support.builders import RecordingSender, make_inbound, make_key
@@ -35,21 +36,22 @@ async def running(worker: StreamWorker) -> AsyncIterator[None]:
 
 
 class RecordingRouter:
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, error: Exception | None = None) -> None:
         self.seen: list[Inbound] = []
-        self._fail = fail_first
+        self.errors = [error or LockTimeout("busy")] * fail_first
 
     async def handle(self, inbound: Inbound) -> Turn:
-        if self._fail:
-            self._fail -= 1
-            raise LockTimeout("busy")
+        if self.errors:
+            raise self.errors.pop(0)
         await asyncio.sleep(0.01)  # lets other conversations interleave
         self.seen.append(inbound)
         return Turn(replies=(), understanding=Understanding(None))
 
 
 def make_intake(store: Store, router: RecordingRouter, consumer: str = "gw") -> Intake:
-    return Intake(store, router.handle, consumer=consumer, turn_timeout=5)
+    intake = Intake(store, router.handle, consumer=consumer, turn_timeout=5)
+    intake.worker._retry_wait = (0.05, 0.1)
+    return intake
 
 
 async def stream_empty(store: Store, key: str) -> bool:
@@ -107,8 +109,22 @@ async def test_another_replica_takes_over_a_dead_workers_entries_once(store: Sto
     assert await dead.lease(entry.id, 30) is False  # finished work is never redone
 
 
-async def test_a_postponed_turn_stays_queued(store: Store) -> None:
-    router = RecordingRouter(fail_first=1)
+async def test_a_postponed_turn_runs_again_in_its_place(store: Store) -> None:
+    # The turn lock is held (a crashed gateway's), then Redis is away: the message waits in its
+    # lane and runs before the conversation's next one, not after a lease expires.
+    router = RecordingRouter(fail_first=2, error=StoreUnavailable("Redis is unreachable"))
+    router.errors.insert(0, LockTimeout("busy"))
+    intake = make_intake(store, router)
+    key = make_key(channel="telegram")
+    await intake.accept(make_inbound("first", key, message_id="9"))
+    await intake.accept(make_inbound("second", key, message_id="10"))
+    async with running(intake.worker):
+        await eventually(lambda: stream_empty(store, keys.inbound()))
+    assert [m.text for m in router.seen] == ["first", "second"]
+
+
+async def test_a_turn_postponed_while_stopping_stays_queued(store: Store) -> None:
+    router = RecordingRouter(fail_first=100)
     intake = make_intake(store, router)
     await intake.accept(make_inbound("halo", make_key(channel="telegram"), message_id="9"))
     async with running(intake.worker):
@@ -116,6 +132,112 @@ async def test_a_postponed_turn_stays_queued(store: Store) -> None:
     assert router.seen == []
     pending = await store.redis.xpending(keys.inbound(), "router")
     assert pending["pending"] == 1
+    assert await store.redis.exists(keys.lease(keys.inbound(), pending["min"])) == 0
+
+
+async def test_a_restarted_consumer_takes_over_its_own_leases_at_once(
+    store: Store, redis_url: str
+) -> None:
+    runs = [Store.from_url(redis_url, owner="host:8080") for _ in range(2)]  # killed, restarted
+    before, after = (StreamConsumer(s, keys.inbound(), "router", "host:8080", min_idle_ms=60_000)
+                     for s in runs)  # fmt: skip
+    other = StreamConsumer(store, keys.inbound(), "router", "host:80", min_idle_ms=60_000)
+    assert await before.lease("1-0", 60) is True  # then killed
+    assert await other.lease("1-0", 60) is False  # another replica waits for the lease
+    assert await after.lease("1-0", 60) is True  # the same gateway, restarted: at once
+    assert await before.lease("1-0", 60) is False
+    await after.done("1-0")
+    assert await after.lease("1-0", 60) is False  # finished work is never redone
+    for run in runs:
+        await run.close()
+
+
+async def test_after_a_kill_the_restarted_gateway_keeps_each_conversation_in_order(
+    store: Store,
+) -> None:
+    router = RecordingRouter()
+    key = make_key(channel="whatsapp")
+    first = make_intake(store, router)
+    for i in range(3):
+        await first.accept(make_inbound(f"m{i}", key, message_id=f"wamid.{i}"))
+    # The killed gateway had read all three and was in the middle of the first turn.
+    killed = StreamConsumer(store, keys.inbound(), "router", "gw", min_idle_ms=60_000)
+    await killed.ensure_group()
+    entries = await killed.read(count=10, block_ms=10)
+    assert await killed.lease(entries[0].id, 60) is True
+    async with running(make_intake(store, router).worker):
+        await eventually(lambda: stream_empty(store, keys.inbound()), timeout=3)
+    assert [m.text for m in router.seen] == ["m0", "m1", "m2"]
+
+
+async def test_a_restart_recovers_more_pending_entries_than_one_read_holds(store: Store) -> None:
+    router = RecordingRouter()
+    key = make_key(channel="telegram")
+    intake = make_intake(store, router)
+    for i in range(7):
+        await intake.accept(make_inbound(f"m{i}", key, message_id=str(i)))
+    killed = StreamConsumer(store, keys.inbound(), "router", "gw", min_idle_ms=60_000)
+    await killed.ensure_group()
+    assert len(await killed.read(count=10, block_ms=10)) == 7
+    restarted = Intake(store, router.handle, consumer="gw", turn_timeout=5)
+    restarted.worker = StreamWorker(
+        restarted.worker._consumer, restarted.worker._handle, restarted.worker._lane_of,
+        max_pending=3,
+    )  # fmt: skip
+    async with running(restarted.worker):
+        await eventually(lambda: stream_empty(store, keys.inbound()), timeout=3)
+    assert [m.text for m in router.seen] == [f"m{i}" for i in range(7)]
+
+
+class HeldRouter(RecordingRouter):
+    """Handles a conversation's first message only once `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started: list[str] = []
+
+    async def handle(self, inbound: Inbound) -> Turn:
+        self.started.append(inbound.text)
+        if inbound.text.endswith("1"):
+            await self.release.wait()
+        return await super().handle(inbound)
+
+
+async def test_a_replica_waits_for_an_earlier_message_another_replica_holds(
+    store: Store,
+) -> None:
+    """Consecutive messages of one chat read by two replicas are still handled in order."""
+    router = HeldRouter()
+    replica_a, replica_b = make_intake(store, router, "a:1"), make_intake(store, router, "b:1")
+    key = make_key(channel="whatsapp")
+    for n in (1, 2):
+        await replica_a.accept(make_inbound(f"pesan {n}", key, message_id=f"wamid.{n}"))
+    reader = StreamConsumer(store, keys.inbound(), "router", "a:1", min_idle_ms=60_000)
+    await reader.ensure_group()
+    first, second = await reader.read(count=2, block_ms=10)
+    held = asyncio.create_task(replica_a._process(first))  # replica A holds message 1 ...
+    await eventually(lambda: router.started == ["pesan 1"])
+    waiting = asyncio.create_task(replica_b._process(second))  # ... B has message 2
+    await asyncio.sleep(0.3)
+    assert router.started == ["pesan 1"]  # B has not begun: 1 is not through yet
+    router.release.set()
+    await asyncio.wait_for(asyncio.gather(held, waiting), 10)
+    assert [m.text for m in router.seen] == ["pesan 1", "pesan 2"]
+    assert await store.redis.llen(keys.inbound_order(key.id)) == 0
+
+
+async def test_an_entry_finished_without_its_order_mark_blocks_nothing(store: Store) -> None:
+    """A crash between acknowledging an entry and taking it off the order list."""
+    queue = InboundQueue(store)
+    key = make_key(channel="telegram")
+    for n in (1, 2):
+        await queue.accept(make_inbound(f"m{n}", key, message_id=f"u{n}"))
+    first, second = (i for i, _ in await store.redis.xrange(keys.inbound()))
+    assert await queue.due(key, second) is False
+    await store.redis.xdel(keys.inbound(), first)  # acknowledged (and deleted), mark left
+    assert await queue.due(key, second) is True
+    assert await store.redis.lrange(keys.inbound_order(key.id), 0, -1) == [second]
 
 
 # --- delivery -----------------------------------------------------------------------------
@@ -191,12 +313,19 @@ async def test_a_closed_reply_window_fails_the_message_without_calling_the_chann
         two_days_ago = now_ms() - 48 * 3600 * 1000
         await store.redis.hset(keys.conversation(key.id), "last_customer_at", two_days_ago)
         [late] = await outbox.post(key, [Entry(Role.AGENT, "too late")])
+        reopen = {"name": "loket_reopen", "language": "id", "params": ["Budi"]}
+        [template] = await outbox.post(
+            key, [Entry(Role.AGENT, "[template loket_reopen:id] Budi", meta={"template": reopen})]
+        )
         await eventually(lambda: stream_empty(store, keys.outbox()))
-    assert [o.text for o in sender.sent] == ["sent while the window is open"]
+    assert [o.text for o in sender.sent] == ["sent while the window is open",
+                                             "[template loket_reopen:id] Budi"]  # fmt: skip
+    assert sender.sent[1].template == Template("loket_reopen", "id", ("Budi",))
     done = await outbox.deliveries(key)
-    assert done[fresh].state is DeliveryState.SENT
+    assert done[fresh].state is DeliveryState.SENT and done[template].state is DeliveryState.SENT
     assert done[late].state is DeliveryState.FAILED and done[late].attempts == 0
     assert "reply window closed" in done[late].reason and "must write first" in done[late].reason
+    assert done[late].code == "window_closed"  # the inbox explains it in the agent's language
 
 
 async def test_a_channel_that_is_not_configured_fails_visibly(store: Store) -> None:
@@ -209,6 +338,7 @@ async def test_a_channel_that_is_not_configured_fails_visibly(store: Store) -> N
     failed = await outbox.delivery(key, entry_id)
     assert failed is not None and failed.state is DeliveryState.FAILED
     assert "whatsapp channel is not configured" in failed.reason
+    assert failed.code == "channel_missing"
 
 
 async def test_a_message_sent_before_a_crash_is_not_sent_again(store: Store) -> None:
@@ -220,6 +350,33 @@ async def test_a_message_sent_before_a_crash_is_not_sent_again(store: Store) -> 
     async with running(courier.worker):
         await eventually(lambda: stream_empty(store, keys.outbox()))
     assert sender.sent == []
+
+
+class FlakyOutbox(Outbox):
+    """Redis goes away just as the channel's acceptance is to be recorded, twice."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.outages = 2
+
+    async def mark(self, conversation: ConversationKey, delivery: Delivery, *, force: bool = False
+                   ) -> bool:  # fmt: skip
+        if delivery.state is DeliveryState.SENT and self.outages:
+            self.outages -= 1
+            raise StoreUnavailable("Redis is unreachable")
+        return await super().mark(conversation, delivery, force=force)
+
+
+async def test_redis_lost_after_a_send_neither_resends_nor_reorders(store: Store) -> None:
+    sender, outbox, key = RecordingSender(), FlakyOutbox(store), make_key(channel="telegram")
+    ids = await outbox.post(key, [Entry(Role.AGENT, "satu"), Entry(Role.AGENT, "dua")])
+    courier = Courier(store, outbox, {"telegram": sender}, consumer="gw", sleep=Sleeps())
+    courier.worker._retry_wait = (0.05, 0.1)
+    async with running(courier.worker):
+        await eventually(lambda: stream_empty(store, keys.outbox()))
+    assert [o.text for o in sender.sent] == ["satu", "dua"]
+    done = await outbox.deliveries(key)
+    assert [done[i].state for i in ids] == [DeliveryState.SENT] * 2
 
 
 # --- long messages: a part the channel accepted is never sent again ------------------------

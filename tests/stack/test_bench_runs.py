@@ -38,3 +38,15 @@ def test_nlu_evaluates_a_held_out_set_on_the_model(model: Path) -> None:
     assert f"on model {model}" in out
     assert "in-scope accuracy" in out and "out-of-scope recall" in out
     assert "Worst confusions" in out
+
+
+def test_scale_compares_rasa_run_with_the_gateway(model: Path) -> None:
+    # Its own Loket with one Rasa worker; the smallest traffic that still has every table.
+    out = output_of(
+        "scale", "--conversations", "2", "--turns", "1", "--workers", "1", "--replicas", "1",
+        "--profile", "2", timeout=900,
+    )  # fmt: skip
+    assert "bare rasa run (REST), 1 process" in out
+    assert "Loket, 1 Rasa worker, 1 gateway" in out
+    assert "where one turn's time goes" in out and "NLU pipeline alone" in out
+    assert "peak resident memory" in out

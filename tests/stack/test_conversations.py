@@ -31,10 +31,13 @@ async def test_buy_a_token_start_to_finish(customer: Customer, settings: Setting
     reply = await customer.say(BUDI)
     assert "BUDI S******" in reply and "Rp50.000" in reply and "R1/1300 VA" in reply
     assert ("admin" in reply and "total" in reply.lower()) or "=" in reply
+    assert re.search(r"sekitar \d+,\d kWh", reply), reply  # the Indonesian decimal comma
     reply = await customer.press("Ya, lanjutkan")
     ref = re.search(r"TRX[0-9A-Z]{8}", reply)
     assert ref, reply
     assert "virtual account" in reply
+    # the deadline on the service's clock, the Indonesian way: "23 Nov 2026 20.15 WIB"
+    assert re.search(r"sebelum \d{1,2} \w{3} \d{4} \d\d\.\d\d WIB", reply), reply
     assert TOKEN.search(reply) is None  # not paid yet
     waiting = await customer.press("Saya sudah bayar")
     assert "belum dibayar" in waiting or TOKEN.search(waiting)
@@ -57,7 +60,8 @@ async def test_english_customer_gets_english(customer: Customer) -> None:
     reply = await customer.say(BUDI)
     assert "How much" in reply
     reply = await customer.press("100k")
-    assert "Please confirm" in reply and "Rp100.000" in reply
+    assert "Please confirm" in reply and "Rp100,000" in reply
+    assert re.search(r"about \d+\.\d kWh", reply), reply
 
 
 async def test_correct_the_meter_number_mid_form(customer: Customer) -> None:

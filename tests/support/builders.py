@@ -15,6 +15,7 @@ from bot.core.messages import (
     Turn,
     Understanding,
 )
+from bot.core.templates import TemplateSpec
 
 _ids = itertools.count(1)
 
@@ -62,6 +63,8 @@ class RecordingSender:
     reply_window: float | None = None
     failures: list[SendFailed] = field(default_factory=list)
     sent: list[Outbound] = field(default_factory=list)
+    templates: tuple[TemplateSpec, ...] = ()
+    signals: list[tuple[str, str]] = field(default_factory=list)  # ("typing"|"read", id)
 
     async def send(
         self, outbound: Outbound, *, skip: int = 0, part_sent: PartSent | None = None
@@ -73,3 +76,9 @@ class RecordingSender:
 
     async def fetch_media(self, ref: str) -> Media:
         raise MediaUnavailable(f"no media {ref}")
+
+    async def typing(self, conversation: ConversationKey) -> None:
+        self.signals.append(("typing", conversation.id))
+
+    async def mark_read(self, conversation: ConversationKey, message_id: str) -> None:
+        self.signals.append(("read", message_id))

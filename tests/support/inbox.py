@@ -14,13 +14,15 @@ from bot.app import errors_middleware
 from bot.core.channel import Media, MediaUnavailable
 from bot.core.clients import parse_networks, resolver
 from bot.core.messages import ConversationKey, IntentScore
+from bot.core.templates import TemplateSpec
 from handoff import Entry, Role, Transcript
 from handoff.conversations import Conversations
 from handoff.handoffs import Handoffs
-from handoff.inbox import Accounts, Agent, AgentRole, InboxServices, setup
+from handoff.inbox import Accounts, Agent, AgentRole, InboxServices, InboxSettings, setup
 from handoff.outbox import Outbox
 from handoff.store import Store
 from handoff.summary import Summary
+from tests.support.builders import RecordingSender
 
 PASSWORD = "correct horse battery"
 _CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
@@ -68,22 +70,40 @@ def make_services(
     *,
     reply_window: dict[str, float] | None = None,
     media: dict[str, Media] | None = None,
+    senders: dict[str, RecordingSender] | None = None,
+    settings: InboxSettings | None = None,
     trusted_proxies: str = "",
     idle_s: int = 8 * 3600,
 ) -> InboxServices:
+    """The inbox's services on real Redis; `senders` stand for the channels' own (typing, read
+    marks, templates), recording what they are asked."""
     handoffs = Handoffs(store)
     windows = reply_window or {}
     files = media or {}
+    channels = senders or {}
 
     async def fetch_media(channel: str, ref: str) -> Media:
         if ref not in files:
             raise MediaUnavailable(f"{channel} has no file {ref}")
         return files[ref]
 
+    async def typing(key: ConversationKey) -> None:
+        if key.channel in channels:
+            await channels[key.channel].typing(key)
+
+    async def mark_read(key: ConversationKey, message_id: str) -> None:
+        if key.channel in channels:
+            await channels[key.channel].mark_read(key, message_id)
+
+    def templates(channel: str) -> tuple[TemplateSpec, ...]:
+        return channels[channel].templates if channel in channels else ()
+
     return InboxServices(
         store=store, conversations=Conversations(store), handoffs=handoffs,
         transcript=Transcript(store), outbox=Outbox(store),
         hand_back=handoffs.hand_back, reply_window=windows.get, fetch_media=fetch_media,
+        typing=typing, mark_read=mark_read, templates=templates,
+        settings=settings or InboxSettings(),
         address_of=resolver(parse_networks(trusted_proxies)), session_idle_s=idle_s,
     )  # fmt: skip
 
@@ -97,12 +117,15 @@ def make_app(services: InboxServices) -> web.Application:
 class Browser:
     """One agent's browser: its own cookie jar, the CSRF token the page would send."""
 
-    def __init__(self, server: TestServer) -> None:
+    def __init__(self, server: TestServer | str) -> None:
+        """`server`: the app under test, or the base URL of a running gateway."""
         self.server = server
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.csrf = ""
 
     def url(self, path: str) -> str:
+        if isinstance(self.server, str):
+            return self.server + path
         return str(self.server.make_url(path))
 
     async def login(

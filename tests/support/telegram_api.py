@@ -25,6 +25,9 @@ _JSON_FIELDS = {"reply_markup", "allowed_updates", "entities", "link_preview_opt
 _BOOL_FIELDS = {"drop_pending_updates", "show_alert", "disable_notification"}
 _SECRET_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _BLOCKED = "Forbidden: bot was blocked by the user"
+_CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
+                 "upload_voice", "upload_document", "choose_sticker", "find_location",
+                 "record_video_note", "upload_video_note"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,16 @@ class FakeTelegram:
             message["reply_markup"] = markup
         self.sent.append(message)
         return message
+
+    async def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
+        chat_id = int(params["chat_id"])
+        if params.get("action") not in _CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        if chat_id in self.blocked:
+            raise ApiError(403, _BLOCKED)
+        if chat_id in self.missing:
+            raise ApiError(400, "Bad Request: chat not found")
+        return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         if params.get("callback_query_id") not in self.queries:

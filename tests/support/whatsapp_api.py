@@ -1,9 +1,11 @@
 """A local WhatsApp Cloud API for tests: Meta's documented wire format, on a free port.
 
-`CloudApi` answers `POST /<version>/<phone_number_id>/messages` (validating the request as the
-Cloud API does, limits included), `GET /<version>/<media_id>` and the media download URL, all
-behind the bearer token; it records every call and can be told to fail the next N sends with a
-given error code. The builders at the end make webhook bodies and sign them as Meta does.
+`CloudApi` answers `POST /<version>/<phone_number_id>/messages` — messages (validating the
+request as the Cloud API does, limits included), approved template messages, and marking a
+received message read — `GET /<version>/<media_id>` and the media download URL, all behind the
+bearer token; it records every call and can be told to fail the next N sends with a given error
+code, or that a customer's 24-hour window has closed (then only templates reach them). The
+builders at the end make webhook bodies and sign them as Meta does.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ STATUSES = {131047: 400, 131026: 400, 130429: 400, 80007: 400, 4: 400, 131056: 4
             190: 401, 10: 403, 100: 400, 131000: 500, 1: 500, 2: 503}  # fmt: skip
 MESSAGES = {
     131047: "Re-engagement message",
+    132000: "Number of parameters does not match the expected number of params",
+    132001: "Template name does not exist in the translation",
     131026: "Message undeliverable",
     130429: "Rate limit hit",
     80007: "Rate limit issues",
@@ -65,6 +69,11 @@ class CloudApi:
     sent: list[Json] = field(default_factory=list)  # message requests accepted, in order
     media: dict[str, tuple[bytes, str, bytes]] = field(default_factory=dict)
     failures: list[Failure | None] = field(default_factory=list)  # None: accept this send
+    # Approved templates: (name, language code) -> how many body parameters it takes.
+    templates: dict[tuple[str, str], int] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)  # wa_ids whose 24-hour window has closed
+    received: set[str] = field(default_factory=set)  # wamids of customers' messages (readable)
+    read: list[str] = field(default_factory=list)  # wamids marked read, in order
     server: TestServer | None = None
 
     @property
@@ -119,6 +128,8 @@ class CloudApi:
             return error(190, MESSAGES[190], 401, subcode=463)
         if request.match_info["number"] != self.phone_number_id:
             return error(100, "Unsupported post request. Object with ID does not exist", 400, 33)
+        if isinstance(body, dict) and body.get("status") == "read":
+            return self._mark_read(body)
         f = self.failures.pop(0) if self.failures else None
         if f is not None:
             headers = {"Retry-After": f.retry_after} if f.retry_after else {}
@@ -126,12 +137,46 @@ class CloudApi:
         problem = invalid(body)
         if problem:
             return error(100, "(#100) Invalid parameter", 400, details=problem)
+        if body["type"] == "template":
+            refused = self._template_problem(body["template"])
+            if refused is not None:
+                return refused
+        elif body["to"] in self.closed:
+            return error(131047, MESSAGES[131047], 400, details="Message failed to send "
+                         "because more than 24 hours have passed since the customer last "
+                         "replied to this number.")  # fmt: skip
         self.sent.append(body)
         return web.json_response({
             "messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": body["to"]}],
             "messages": [{"id": f"wamid.HBgN{next(_ids):012d}"}],
         })  # fmt: skip
+
+    def _mark_read(self, body: Json) -> web.Response:
+        """POST {messaging_product, status: "read", message_id}: a customer's message read."""
+        message_id = body.get("message_id")
+        if body.get("messaging_product") != "whatsapp" or not isinstance(message_id, str):
+            return error(100, "(#100) Invalid parameter", 400, details="message_id is required")
+        if message_id not in self.received:
+            return error(100, "(#100) Invalid parameter", 400,
+                         details=f"Invalid message_id {message_id}")  # fmt: skip
+        self.read.append(message_id)
+        return web.json_response({"success": True})
+
+    def _template_problem(self, template: Json) -> web.Response | None:
+        name, code = template.get("name"), (template.get("language") or {}).get("code")
+        if (name, code) not in self.templates:
+            return error(132001, f"(#132001) {MESSAGES[132001]}", 404,
+                         details=f"template name ({name}) does not exist in {code}")  # fmt: skip
+        params = [p for c in template.get("components") or [] if c.get("type") == "body"
+                  for p in c.get("parameters") or []]  # fmt: skip
+        expected = self.templates[(name, code)]
+        if len(params) != expected or any(p.get("type") != "text" or not p.get("text")
+                                          for p in params):  # fmt: skip
+            return error(132000, f"(#132000) {MESSAGES[132000]}", 400,
+                         details=f"body: number of localizable_params ({len(params)}) does not "
+                                 f"match the expected number of params ({expected})")  # fmt: skip
+        return None
 
     async def _media_info(self, request: web.Request) -> web.Response:
         if not self._record(request):
@@ -187,6 +232,13 @@ def invalid(body: Any) -> str:
     if body.get("type") == "text":
         text = body["text"]["body"]
         return "" if 0 < len(text) <= 4096 else "text.body must be 1-4096 characters"
+    if body.get("type") == "template":
+        template = body.get("template")
+        if not isinstance(template, dict) or not template.get("name"):
+            return "template.name is required"
+        if not isinstance(template.get("language"), dict) or not template["language"].get("code"):
+            return "template.language.code is required"
+        return ""
     if body.get("type") != "interactive":
         return f"unsupported type {body.get('type')}"
     interactive = body["interactive"]

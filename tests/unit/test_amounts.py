@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.amounts import is_nominal, parse_amount, rupiah
+from actions.amounts import is_nominal, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -55,8 +55,3 @@ def test_only_offered_nominals_are_valid() -> None:
     assert is_nominal(50_000)
     assert not is_nominal(75_000)
     assert not is_nominal(1_500_000)
-
-
-def test_rupiah_uses_dots() -> None:
-    assert rupiah(1_000_000) == "Rp1.000.000"
-    assert rupiah(2_500) == "Rp2.500"

@@ -71,6 +71,14 @@ def test_an_understood_turn_resets_the_count() -> None:
     assert [reason(v) for v in verdicts] == [None, None, None]
 
 
+def test_a_turn_the_bot_gave_no_answer_to_hands_over() -> None:
+    # As Rasa answers when its action server is down: the action ran, its events are lost.
+    silent = turn("check_transaction", actions=("action_check_transaction",))
+    [verdict] = run(("cek transaksi TRX12345678", silent))
+    assert reason(verdict) == Reason.BOT_UNAVAILABLE
+    assert verdict.handoff is not None and "action_check_transaction" in verdict.handoff.detail
+
+
 def test_asking_for_a_person_hands_over_at_once() -> None:
     [verdict] = run(("mau ngomong sama CS", turn("request_human", "Baik.")))
     assert reason(verdict) == Reason.ASKED_FOR_HUMAN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -39,6 +40,15 @@ def test_values_are_read() -> None:
     assert (s.redis_url, s.port, s.rasa_url) == ("redis://h:6380/2", 9000, "http://r:5005")
 
 
+def test_several_rasa_servers_or_workers() -> None:
+    s = Settings.from_env({"LOKET_RASA_URL": "http://r1:5005/, http://r2:5005"})
+    assert s.rasa_urls == ("http://r1:5005", "http://r2:5005") and s.rasa_url == "http://r1:5005"
+    assert Settings.from_env({"LOKET_RASA_WORKERS": "3"}).rasa_workers == 3
+    assert Settings.from_env({}).rasa_workers == (os.cpu_count() or 1)  # one per core
+    s = Settings.from_env({"LOKET_LOG_FORMAT": "JSON", "LOKET_METRICS_TOKEN": " t0k "})
+    assert (s.log_format, s.metrics_token) == ("json", "t0k")
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -52,6 +62,18 @@ def test_values_are_read() -> None:
         ({"LOKET_SANDBOX_PAY_DELAY": "soon"}, "LOKET_SANDBOX_PAY_DELAY"),
         ({"LOKET_SANDBOX_PAY_DELAY": "-5"}, "LOKET_SANDBOX_PAY_DELAY"),
         ({"LOKET_SANDBOX_PAY_DELAY": "nan"}, "LOKET_SANDBOX_PAY_DELAY"),
+        ({"LOKET_RASA_URL": "http://r1:5005, r2"}, "LOKET_RASA_URL"),
+        ({"LOKET_RASA_WORKERS": "0"}, "LOKET_RASA_WORKERS"),
+        ({"LOKET_RASA_WORKERS": "two"}, "LOKET_RASA_WORKERS"),
+        ({"LOKET_RASA_WORKERS": "64"}, "LOKET_RASA_WORKERS"),
+        ({"LOKET_LOG_FORMAT": "xml"}, "LOKET_LOG_FORMAT"),
+        ({"LOKET_SLA_MINUTES": "ten"}, "LOKET_SLA_MINUTES"),
+        ({"LOKET_SLA_MINUTES": "2000"}, "LOKET_SLA_MINUTES"),
+        ({"LOKET_AUTO_ASSIGN": "random"}, "LOKET_AUTO_ASSIGN"),
+        ({"LOKET_WHATSAPP_TEMPLATES": "Reopen:id"}, "LOKET_WHATSAPP_TEMPLATES"),
+        ({"LOKET_WHATSAPP_TEMPLATES": "reopen"}, "LOKET_WHATSAPP_TEMPLATES"),
+        ({"LOKET_WHATSAPP_TEMPLATES": "reopen:id:phone"}, "LOKET_WHATSAPP_TEMPLATES"),
+        ({"LOKET_TIMEZONE": "Asia/Atlantis"}, "LOKET_TIMEZONE"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
@@ -104,3 +126,16 @@ def test_public_edge_values_are_read() -> None:
 def test_bad_public_edge_values_are_named(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         Settings.from_env({name: value})
+
+
+def test_inbox_settings_are_read() -> None:
+    s = Settings.from_env({})
+    assert (s.sla_minutes, s.auto_assign, s.whatsapp_templates) == (10, "off", ())
+    s = Settings.from_env({
+        "LOKET_SLA_MINUTES": "0", "LOKET_AUTO_ASSIGN": "Round-Robin",
+        "LOKET_WHATSAPP_TEMPLATES": "loket_reopen:id, loket_reopen:en_US follow_up:id:name+ticket",
+    })  # fmt: skip
+    assert (s.sla_minutes, s.auto_assign) == (0, "round-robin")
+    assert [(t.key, t.variables) for t in s.whatsapp_templates] == [
+        ("loket_reopen:id", ()), ("loket_reopen:en_US", ()), ("follow_up:id", ("name", "ticket"))
+    ]  # fmt: skip

@@ -37,10 +37,10 @@ def test_brief_lists_requests_best_confidence_first_seen_last_and_collected_valu
         "buy_token (0.93), check_bill (0.66) · meter_number=14234567890 · 1 not understood"
     )
     assert summary.facts() == [
-        ("Wanted", ["buy_token (0.93)", "check_bill (0.66)"]),
-        ("Collected", ["meter_number: 14234567890"]),
-        ("Last bot action", ["buy_token_form"]),
-        ("Not understood", ["1"]),
+        ("wanted", "Wanted", ["buy_token (0.93)", "check_bill (0.66)"]),
+        ("collected", "Collected", ["meter_number: 14234567890"]),
+        ("last_action", "Last bot action", ["buy_token_form"]),
+        ("not_understood", "Not understood", ["1"]),
     ]
 
 
@@ -49,8 +49,8 @@ def test_the_api_form_carries_the_facts_and_the_one_line() -> None:
     data = summary.as_json()
     assert data["wanted"] == [{"intent": "check_bill", "confidence": 0.5}]
     assert data["one_line"] == "check_bill (0.50) · 2 not understood"
-    assert data["facts"][0] == {"label": "Wanted", "lines": ["check_bill (0.50)"]}
-    assert data["facts"][2] == {"label": "Last bot action", "lines": []}
+    assert data["facts"][0] == {"key": "wanted", "label": "Wanted", "lines": ["check_bill (0.50)"]}
+    assert data["facts"][2] == {"key": "last_action", "label": "Last bot action", "lines": []}
 
 
 def test_a_brief_stored_in_the_older_pair_form_still_reads() -> None:

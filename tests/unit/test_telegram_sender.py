@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
-from bot.core.channel import MediaUnavailable, SendFailed
-from bot.core.messages import Button, ConversationKey, Outbound
+from bot.core.channel import FailureCode, MediaUnavailable, SendFailed
+from bot.core.messages import Button, ConversationKey, Outbound, Template
 from bot.core.settings import Settings
 from bot.ops.processes import free_port
 from channels.telegram import TelegramSender, make_bot
@@ -171,3 +171,24 @@ async def test_fetch_media_refuses_a_path_outside_the_file_url(
     bot_api.add_file("Local1", "/etc/hostname", b"")  # a --local Bot API server's absolute path
     with pytest.raises(MediaUnavailable, match="no downloadable path"):
         await sender.fetch_media("Local1")
+
+
+async def test_typing_sends_the_typing_chat_action(
+    bot_api: FakeTelegram, sender: TelegramSender
+) -> None:
+    await sender.typing(KEY)
+    assert bot_api.calls_to("sendChatAction") == [{"chat_id": str(CHAT), "action": "typing"}]
+    bot_api.blocked.add(CHAT)
+    with pytest.raises(SendFailed) as blocked:
+        await sender.typing(KEY)
+    assert blocked.value.permanent and blocked.value.code is FailureCode.BLOCKED
+    await sender.mark_read(KEY, "500")  # Telegram shows customers no read receipts from bots
+    assert [c.method for c in bot_api.calls] == ["getMe", "sendChatAction", "sendChatAction"]
+
+
+async def test_a_template_goes_to_telegram_as_its_text(
+    bot_api: FakeTelegram, sender: TelegramSender
+) -> None:
+    message = Outbound(KEY, "Halo, kami siap membantu lagi.", template=Template("reopen", "id"))
+    await sender.send(message)
+    assert [m["text"] for m in bot_api.sent] == ["Halo, kami siap membantu lagi."]

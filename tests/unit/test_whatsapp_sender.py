@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.core.channel import MediaUnavailable, SendFailed
-from bot.core.messages import Button, ConversationKey, Outbound
+from bot.core.channel import FailureCode, MediaUnavailable, SendFailed
+from bot.core.messages import Button, ConversationKey, Outbound, Template
 from channels.whatsapp import WhatsAppSender
 from channels.whatsapp.convert import outbound_requests
 from channels.whatsapp.errors import OUTSIDE_WINDOW
@@ -198,3 +198,57 @@ def test_media_hashes_are_checked_in_hex_or_base64() -> None:
     assert not digest_matches(hashlib.sha256(b"other").hexdigest(), content)
     assert not digest_matches(base64.b64encode(hashlib.sha256(b"x").digest()).decode(), content)
     assert digest_matches("", content)  # none reported
+
+
+async def test_a_template_is_sent_in_the_cloud_api_template_format(
+    api: CloudApi, sender: WhatsAppSender
+) -> None:
+    api.templates[("loket_follow_up", "id")] = 2
+    api.closed.add(KEY.chat_id)  # only a template reaches a customer whose window closed
+    message = Outbound(KEY, "[template]", template=Template("loket_follow_up", "id",
+                                                             ("Budi", "TKT000123")))  # fmt: skip
+    sent = await sender.send(message)
+    assert api.sent == [{
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": KEY.chat_id,
+        "type": "template",
+        "template": {"name": "loket_follow_up", "language": {"code": "id"}, "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Budi"},
+                                            {"type": "text", "text": "TKT000123"}]}]},
+    }]  # fmt: skip
+    assert len(sent.message_ids) == 1
+    with pytest.raises(SendFailed) as closed:
+        await sender.send(outbound("halo lagi"))
+    assert closed.value.permanent and closed.value.code is FailureCode.WINDOW_CLOSED
+
+
+async def test_a_template_not_approved_or_with_wrong_parameters_fails_for_good(
+    api: CloudApi, sender: WhatsAppSender
+) -> None:
+    api.templates[("loket_reopen", "id")] = 0
+    unknown = Outbound(KEY, "x", template=Template("loket_reopen", "en"))
+    with pytest.raises(SendFailed) as refused:
+        await sender.send(unknown)
+    assert refused.value.permanent and refused.value.code is FailureCode.TEMPLATE_UNKNOWN
+    assert "132001" in refused.value.reason
+    extra = Outbound(KEY, "x", template=Template("loket_reopen", "id", ("Budi",)))
+    with pytest.raises(SendFailed) as wrong:
+        await sender.send(extra)
+    assert wrong.value.code is FailureCode.TEMPLATE_PARAMS and api.sent == []
+    await sender.send(Outbound(KEY, "x", template=Template("loket_reopen", "id")))
+    assert api.sent[0]["template"] == {"name": "loket_reopen", "language": {"code": "id"}}
+
+
+async def test_mark_read_posts_the_read_status_of_the_customers_message(
+    api: CloudApi, sender: WhatsAppSender
+) -> None:
+    api.received.add("wamid.HBgNIN1")
+    await sender.mark_read(KEY, "wamid.HBgNIN1")
+    assert api.read == ["wamid.HBgNIN1"]
+    assert api.calls[-1].body == {
+        "messaging_product": "whatsapp", "status": "read", "message_id": "wamid.HBgNIN1"
+    }  # fmt: skip
+    with pytest.raises(SendFailed) as unknown:
+        await sender.mark_read(KEY, "wamid.nobody")
+    assert unknown.value.permanent and "Invalid message_id" in unknown.value.reason
+    await sender.typing(KEY)  # the Cloud API has no typing signal of its own: nothing sent
+    assert len(api.calls) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.messages import ConversationKey, Outbound, Template
 from bot.core.window import ReplyWindow, reply_window
 
 HOUR_MS = 3600 * 1000
@@ -29,3 +30,13 @@ def test_the_refusal_says_when_it_closed_and_what_unblocks_it() -> None:
         "the reply window closed at 1970-01-02 00:00 UTC, 24 h after the customer's last "
         "message: the customer must write first"
     )
+
+
+def test_only_an_approved_template_goes_out_once_the_window_closed() -> None:
+    key = ConversationKey("whatsapp", "6281234567890")
+    window = ReplyWindow(24 * 3600.0, 0)
+    free_form = Outbound(key, "Halo, ada kabar?")
+    template = Outbound(key, "[template]", template=Template("loket_reopen", "id"))
+    assert window.allows(free_form, 0) and window.allows(template, 0)
+    assert not window.allows(free_form, 25 * HOUR_MS)
+    assert window.allows(template, 25 * HOUR_MS)

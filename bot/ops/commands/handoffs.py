@@ -16,6 +16,7 @@ from bot.core.errors import ConfigError, LoketError
 from bot.core.messages import ConversationKey
 from bot.core.settings import Settings
 from handoff import Transcript
+from handoff.backfill import Backfill
 from handoff.errors import HandoffError, StoreUnavailable
 from handoff.handoffs import Handoffs
 from handoff.store import Store
@@ -60,8 +61,8 @@ async def _show(handoffs: Handoffs, transcript: Transcript, args: argparse.Names
               f"{' with ' + handoff.assignee if handoff.assignee else ''}, "
               f"handed over {_clock(handoff.created_at)} because {handoff.reason}"
               f"{' (' + handoff.detail + ')' if handoff.detail else ''}")  # fmt: skip
-        for label, lines in handoff.summary.facts():
-            print(f"  {label + ':':<17}{', '.join(lines) or '-'}")
+        for fact in handoff.summary.facts():
+            print(f"  {fact.label + ':':<17}{', '.join(fact.lines) or '-'}")
     entries = await transcript.read(key)
     if not entries:
         raise LoketError(f"no conversation {key.id}")
@@ -104,7 +105,16 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[None]]) -> 
     asyncio.run(go())
 
 
+async def _reindex(store: Store) -> None:
+    done = await Backfill(store).run()
+    print(f"indexed {done.conversations} conversation(s): {done.handoffs} handoff(s) added to "
+          f"histories, {done.words} word entries")  # fmt: skip
+
+
 def run(settings: Settings, args: argparse.Namespace) -> None:
+    if args.handoffs_command == "reindex":
+        with_store(settings, _reindex)
+        return
     command = COMMANDS[args.handoffs_command]
     with_store(settings, lambda store: command(Handoffs(store), Transcript(store), args))
 
@@ -124,4 +134,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     close.add_argument("conversation")
     close.add_argument("--resolution", required=True, help="e.g. solved, duplicate, no reply")
     close.add_argument("--by", default="operator")
+    actions.add_parser(
+        "reindex",
+        help="build the inbox's search indexes and handoff histories from older conversations "
+        "(done once by itself when the gateway starts; safe to repeat)",
+    )
     return handoffs

@@ -1,0 +1,123 @@
+"""Several Rasa servers behind one gateway: each conversation is served by one healthy worker.
+
+Rasa keeps its trackers in Redis, and the router lets one turn of a conversation run at a time
+across all replicas (its turn lock), so any worker may answer any conversation. The pool sends
+a conversation to the same worker while that worker is up (rendezvous hashing: adding or
+losing a worker moves only its own conversations). A worker that refuses the connection is
+taken out at once and the message goes to the next one — it never reached Rasa, so nothing
+can happen twice; a worker that fails mid-turn is not retried elsewhere (the turn may have
+happened), the router hands over honestly instead. Taken-out workers are probed and come back
+when they answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from bot.core.errors import BotUnavailable, BotUnreachable
+from bot.core.messages import ConversationKey, Inbound, Turn
+from bot.core.metrics import Metrics
+from bot.gateway.rasa_client import RasaClient
+
+log = logging.getLogger(__name__)
+
+PROBE_EVERY_S = 2.0
+T = TypeVar("T")
+
+
+def _rank(worker: str, conversation: str) -> bytes:
+    return hashlib.blake2b(f"{worker}\0{conversation}".encode(), digest_size=8).digest()
+
+
+class RasaPool:
+    """The gateway's `Bot`: sends each message to its conversation's worker."""
+
+    def __init__(self, workers: Sequence[RasaClient], metrics: Metrics | None = None) -> None:
+        if not workers:
+            raise ValueError("a Rasa pool needs at least one worker")
+        self.workers = tuple(workers)
+        self._down: set[str] = set()
+        self._metrics = metrics or Metrics()
+        self._metrics.rasa_workers_up.set(len(self.workers))
+
+    def order(self, conversation: ConversationKey) -> list[RasaClient]:
+        """The workers to try for a conversation: up ones by its rendezvous rank, then the
+        ones taken out (one may have come back since the last probe)."""
+        ranked = sorted(self.workers, key=lambda w: _rank(w.url, conversation.id), reverse=True)
+        return [w for w in ranked if w.url not in self._down] + [
+            w for w in ranked if w.url in self._down
+        ]
+
+    async def send(self, inbound: Inbound) -> Turn:
+        async def send(worker: RasaClient) -> Turn:
+            started = time.perf_counter()
+            turn = await worker.send(inbound)
+            self._metrics.rasa_seconds.labels(worker.url).observe(time.perf_counter() - started)
+            return turn
+
+        return await self._first(inbound.conversation, send)
+
+    async def pause(self, conversation: ConversationKey) -> None:
+        await self._first(conversation, lambda w: w.pause(conversation))
+
+    async def resume(self, conversation: ConversationKey) -> None:
+        await self._first(conversation, lambda w: w.resume(conversation))
+
+    async def status(self) -> dict[str, Any]:
+        """The first worker that answers /status (they all serve the same model)."""
+        return await self._first(ConversationKey("status", "model"), lambda w: w.status())
+
+    async def _first(
+        self,
+        conversation: ConversationKey,
+        call: Callable[[RasaClient], Awaitable[T]],
+    ) -> T:
+        unreachable: list[str] = []
+        for worker in self.order(conversation):
+            try:
+                result = await call(worker)
+            except BotUnreachable as exc:
+                unreachable.append(f"{worker.url}: {exc}")
+                self._mark(worker, up=False)
+                self._metrics.rasa_errors.labels(worker.url, "unreachable").inc()
+                continue
+            except BotUnavailable:
+                self._metrics.rasa_errors.labels(worker.url, "failed").inc()
+                raise
+            self._mark(worker, up=True)
+            return result
+        raise BotUnreachable("no Rasa worker could be reached: " + "; ".join(unreachable))
+
+    def _mark(self, worker: RasaClient, *, up: bool) -> None:
+        if up and worker.url in self._down:
+            self._down.discard(worker.url)
+            log.info("Rasa worker %s is back", worker.url)
+        elif not up and worker.url not in self._down:
+            self._down.add(worker.url)
+            log.warning("Rasa worker %s is unreachable; its conversations go to the others",
+                        worker.url)  # fmt: skip
+        self._metrics.rasa_workers_up.set(len(self.workers) - len(self._down))
+
+    def up(self) -> list[str]:
+        return [w.url for w in self.workers if w.url not in self._down]
+
+    async def probe(self) -> None:
+        """Check the workers taken out; those that answer take conversations again."""
+        for worker in [w for w in self.workers if w.url in self._down]:
+            with contextlib.suppress(BotUnavailable):
+                await worker.status()
+                self._mark(worker, up=True)
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Probe taken-out workers until `stop` is set."""
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), PROBE_EVERY_S)
+            if not stop.is_set():
+                await self.probe()
