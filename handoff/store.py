@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
 from redis.exceptions import ResponseError as ResponseError  # re-exported for handoff modules
@@ -71,6 +73,10 @@ class Store:
             socket_connect_timeout=2,
             socket_timeout=5,
             health_check_interval=15,
+            # A connection Redis closed (a restart, a failover) fails its next command before
+            # Redis sees it: try once more on a fresh connection instead of failing the caller.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            retry_on_error=[RedisConnectionError],
         )
         return cls(client, owner=owner)
 

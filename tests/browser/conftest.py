@@ -181,20 +181,26 @@ def _fresh_secrets() -> None:
     SECRETS.clear()  # Redis is emptied before each test
 
 
+async def open_chat(gateway: str, chat_id: str) -> None:
+    """Open a web-chat conversation as the page does, keeping its secret for `chat`."""
+    url = f"{gateway}/chat/api/conversations"
+    async with aiohttp.ClientSession() as http, http.post(url, json={"chat_id": chat_id}) as resp:
+        assert resp.status == 201, await resp.text()
+        SECRETS[gateway, chat_id] = (await resp.json())["secret"]
+
+
 async def chat(gateway: str, chat_id: str, text: str) -> list[str]:
     """A customer writing on the web chat's API (opening the conversation first, as the page
-    does); returns the bot's replies."""
-    async with aiohttp.ClientSession() as http:
-        if (gateway, chat_id) not in SECRETS:
-            async with http.post(
-                f"{gateway}/chat/api/conversations", json={"chat_id": chat_id}
-            ) as opened:
-                assert opened.status == 201, await opened.text()
-                SECRETS[gateway, chat_id] = (await opened.json())["secret"]
-        async with http.post(
+    does, unless `open_chat` did); returns the bot's replies."""
+    if (gateway, chat_id) not in SECRETS:
+        await open_chat(gateway, chat_id)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"{gateway}/chat/api/messages",
             json={"chat_id": chat_id, "text": text},
             headers={"X-Loket-Chat-Secret": SECRETS[gateway, chat_id]},
-        ) as resp:
-            assert resp.status == 200, await resp.text()
-            return [r["text"] for r in (await resp.json())["replies"]]
+        ) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+        return [r["text"] for r in (await resp.json())["replies"]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, Page, expect
 
 from handoff.store import Store
-from tests.browser.conftest import NEEDS_BROWSER, RECORDER, chat, sign_in
+from tests.browser.conftest import NEEDS_BROWSER, RECORDER, chat, open_chat, sign_in
 from tests.support.inbox import add_agent, open_handoff
 from tests.support.waiting import eventually
 
@@ -65,6 +65,7 @@ async def test_a_customer_writing_in_my_conversation_alerts_me_with_a_sound_if_i
     await page.click("#settings summary")
     await page.check("#notify-sound")
     await page.click("#settings summary")
+    await open_chat(gateway, "mine-1")  # the customer is on the web chat, with its secret
     key = await open_handoff(store, "mine-1")
     await page.locator(f'#queue .card[data-id="{key.id}"] button').click(timeout=10_000)
     await page.click("#claim")

@@ -1,9 +1,13 @@
-"""The Store's lock against the real Redis: what a crashed run of a gateway leaves behind."""
+"""The Store against the real Redis: what a crashed gateway leaves behind, and a restart."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
+from bot.ops.embedded_redis import EmbeddedRedis
 from handoff import LockTimeout
 from handoff.store import Store
 
@@ -47,3 +51,22 @@ async def test_a_later_runs_lock_is_not_taken_by_an_earlier_run(redis_url: str) 
                 pass
     finally:
         await earlier.close()
+
+
+async def test_connections_redis_closed_in_a_restart_are_replaced_not_failed(
+    tmp_path: Path,
+) -> None:
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    store = Store.from_url(server.url)
+    try:
+        await asyncio.gather(*(store.redis.set(f"k{i}", i) for i in range(4)))  # a pool of 4
+        server.stop()
+        server = EmbeddedRedis(tmp_path / "redis", port=server.port).start()
+        # Each pooled connection is dead; without a retry the first command fails with
+        # "Connection closed by server" though Redis is up again.
+        assert await asyncio.gather(*(store.redis.get(f"k{i}") for i in range(4))) == [
+            "0", "1", "2", "3"
+        ]  # fmt: skip
+    finally:
+        await store.close()
+        server.stop()
