@@ -3,9 +3,12 @@ Redis, and the analytics page and API: who may see them, the CSV export, bad per
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -26,6 +29,7 @@ from handoff.store import Store
 from tests.redis.test_csat import rating_router
 from tests.redis.test_router import RecordingBot
 from tests.support.builders import make_inbound
+from tests.support.cli import loket
 from tests.support.inbox import Browser, add_agent, conv_path, make_app, make_services
 
 ZONE = "Asia/Jakarta"
@@ -192,3 +196,38 @@ async def test_csv_export_and_bad_periods(store: Store, server: TestServer) -> N
             assert (status, body["code"]) == (400, code), query
     finally:
         await admin.close()
+
+
+async def test_the_command_prints_the_report_and_writes_csv(
+    store: Store, server: TestServer, redis_url: str, tmp_path: Path
+) -> None:
+    admin = await _signed_in(store, server, "ana", "admin")
+    try:
+        await _seed(store, admin)
+    finally:
+        await admin.close()
+    env = {"REDIS_URL": redis_url, "LOKET_TIMEZONE": ZONE}
+    printed = await asyncio.to_thread(loket, "report", "--days", "3", env=env)
+    assert printed.returncode == 0, printed.stderr
+    out = printed.stdout
+    assert "conversations      3 (3 different, 6 customer messages)" in out
+    assert "handled by the bot 1 (33.3% containment)" in out
+    assert "handoffs           2 (66.7% of conversations)" in out
+    assert "satisfaction       5.00/5 (1 of 1 asked answered)" in out
+    assert re.search(r"^frustrated\s+1\s+33\.3%$", out, re.M)
+    assert re.search(r"^solved\s+1$", out, re.M) and re.search(r"^handed_back\s+1$", out, re.M)
+    target = tmp_path / "channels.csv"
+    written = await asyncio.to_thread(
+        loket, "report", "--csv", str(target), "--table", "channels", env=env
+    )
+    assert written.returncode == 0, written.stderr
+    assert "wrote the channels table (3 row(s))" in written.stderr
+    assert target.read_text().splitlines()[1] == "telegram,1,0,0.0,1,100.0"
+    stdout_csv = await asyncio.to_thread(loket, "report", "--csv", "-", "--table", "csat", env=env)
+    assert stdout_csv.stdout.splitlines()[1] == "1,1,100.0,5.0,0,0,0,0,1"
+    for args, message in ((("--days", "0"), "must be 1 to 366"),
+                          (("--days", "2", "--from", "2026-01-01"), "either --days"),
+                          (("--from", "2026-12-31", "--to", "2026-01-01"), "is after"),
+                          (("--csv", str(tmp_path / "no" / "x.csv")), "cannot write")):  # fmt: skip
+        bad = await asyncio.to_thread(loket, "report", *args, env=env)
+        assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
