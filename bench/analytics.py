@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.harness import table
 from bot.ops.embedded_redis import EmbeddedRedis
 from handoff import Entry, Role, csat, keys
-from handoff.analytics import Period
+from handoff.analytics import CLOCK_MARGIN_MS, Period
 from handoff.report import build
 from handoff.store import Store, now_ms
 
@@ -77,8 +77,8 @@ async def seed(store: Store, args: argparse.Namespace, rng: random.Random) -> in
     for i in range(args.conversations):
         start = now - rng.randrange(args.days * DAY_MS) - 3_600_000
         cid, entries, records = conversation(i, rng, start)
-        for e in entries:
-            pipe.xadd(keys.transcript(cid), e.to_fields())  # type: ignore[arg-type]
+        for e in entries:  # stream ids of the lines' own time, as Redis gives them
+            pipe.xadd(keys.transcript(cid), e.to_fields(), id=f"{e.ts}-0")  # type: ignore[arg-type]
         if records:
             pipe.hset(keys.handoff_history(cid), mapping=records)  # type: ignore[arg-type]
         pipe.zadd(keys.conversations_by_activity(), {cid: entries[-1].ts})
@@ -90,7 +90,8 @@ async def seed(store: Store, args: argparse.Namespace, rng: random.Random) -> in
 
 
 async def read_only(store: Store, period: Period) -> int:
-    """The floor: the same records read the same way, nothing folded."""
+    """The floor: the same records read the same way (the lines from the period on, the
+    handoff records), nothing folded."""
     ids = await store.redis.zrevrangebyscore(
         keys.conversations_by_activity(), "+inf", period.since_ms
     )
@@ -98,7 +99,7 @@ async def read_only(store: Store, period: Period) -> int:
     for start in range(0, len(ids), 100):
         pipe = store.redis.pipeline(transaction=False)
         for cid in ids[start : start + 100]:
-            pipe.xrange(keys.transcript(cid), min="-", max="+")
+            pipe.xrange(keys.transcript(cid), min=str(period.since_ms - CLOCK_MARGIN_MS), max="+")
             pipe.hgetall(keys.handoff_history(cid))
         rows = await pipe.execute()
         lines += sum(len(r) for r in rows[::2])

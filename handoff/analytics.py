@@ -35,6 +35,7 @@ from handoff.transcript import Entry, Role
 MAX_DAYS = 366  # the longest period one report covers
 MAX_CONVERSATIONS = 20_000  # read at most this many (the most recently active) per report
 _BATCH = 100  # conversations read per pipeline round trip
+CLOCK_MARGIN_MS = 5 * 60_000  # transcript lines read from this long before the period
 NO_INTENT = "(none)"  # the bot had no intent to give (it was down, or the message was a file)
 WITH_PEOPLE = ("waiting", "assigned")
 # system line event -> the status it leaves the conversation in (handoff/status.py)
@@ -131,11 +132,12 @@ def fold(
     conversation: str,
     entries: Sequence[Entry],
     records: dict[str, dict[str, Any]] | None = None,
+    *,
+    status: str = "bot",
 ) -> None:
-    """Add one conversation's transcript (all of it: the status at the period's start comes
-    from the lines before) and its handoffs' records to the tally."""
+    """Add one conversation's transcript and its handoffs' records to the tally. `status` is
+    the conversation's status before the first of `entries` (see `status_at`)."""
     channel = ConversationKey.parse(conversation).channel
-    status = "bot"
     awaiting: HandoffFact | None = None  # a handoff no agent has answered yet
     turn: list[Any] | None = None  # [day, intent, handed over] of the current customer message
 
@@ -182,6 +184,21 @@ def fold(
     end_turn()
 
 
+def status_at(records: dict[str, dict[str, Any]], ms: int) -> str:
+    """The conversation's status at `ms`, from its handoffs' records (kept by every
+    transition): with people while a handoff requested before then had not ended."""
+    for record in records.values():
+        at, ended = _ms(record.get("at")), _ms(record.get("ended_at"))
+        if 0 < at < ms and not 0 < ended < ms:
+            claimed = _ms(record.get("claimed_at"))
+            return "assigned" if 0 < claimed < ms else "waiting"
+    return "bot"
+
+
+def _ms(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
 def _enrich(fact: HandoffFact, record: dict[str, Any] | None) -> None:
     """The handoff's outcome and satisfaction, from its record (handoff/handoffs.py)."""
     if not record:
@@ -199,7 +216,9 @@ async def collect(
     store: Store, period: Period, *, max_conversations: int = MAX_CONVERSATIONS
 ) -> tuple[Tally, int, bool]:
     """Fold the conversations active in the period; returns the tally, how many conversations
-    were read and whether more were active than `max_conversations` (the rest left out)."""
+    were read and whether more were active than `max_conversations` (the rest left out).
+    Only the lines from the period on are read; the status at its start comes from the
+    handoffs' records."""
     async with store.guard():
         ids: list[str] = await store.redis.zrevrangebyscore(
             keys.conversations_by_activity(), "+inf", period.since_ms,
@@ -208,17 +227,22 @@ async def collect(
     truncated = len(ids) > max_conversations
     ids = ids[:max_conversations]
     tally = Tally()
+    start_id = max(0, period.since_ms - CLOCK_MARGIN_MS)
     for start in range(0, len(ids), _BATCH):
         batch = ids[start : start + _BATCH]
         async with store.guard():
             pipe = store.redis.pipeline(transaction=False)
             for cid in batch:
-                pipe.xrange(keys.transcript(cid), min="-", max="+")
+                # Stream ids are the Redis server's milliseconds; a margin covers a replica
+                # whose clock stamped the lines' `ts` a little differently.
+                pipe.xrange(keys.transcript(cid), min=str(start_id), max="+")
                 pipe.hgetall(keys.handoff_history(cid))
             rows = await pipe.execute()
         for cid, lines, history in zip(batch, rows[::2], rows[1::2], strict=True):
             entries = [Entry.from_fields(entry_id, f) for entry_id, f in lines]
-            fold(tally, period, cid, entries, _records(history))
+            records = _records(history)
+            before = entries[0].ts if entries else period.since_ms
+            fold(tally, period, cid, entries, records, status=status_at(records, before))
     return tally, len(ids), truncated
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from bot.core.messages import (
     Turn,
     Understanding,
 )
-from handoff import csat, keys
+from handoff import Entry, Role, csat, keys
 from handoff.analytics import Period
 from handoff.report import build
 from handoff.store import Store
@@ -231,3 +232,29 @@ async def test_the_command_prints_the_report_and_writes_csv(
                           (("--csv", str(tmp_path / "no" / "x.csv")), "cannot write")):  # fmt: skip
         bad = await asyncio.to_thread(loket, "report", *args, env=env)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+
+
+async def test_lines_before_the_period_are_not_read_but_their_status_counts(
+    store: Store,
+) -> None:
+    """Handed over three days ago and still waiting: today's message is not contained, though
+    the report reads only today's lines (the status comes from the handoff's record)."""
+    period = Period.last_days(1, ZONE)
+    cid = "telegram:4242"
+    then = period.since_ms - 3 * 86_400_000
+    today = period.since_ms + 3_600_000
+    request = {"event": "request", "reason": "asked_for_human", "handoff_id": "h1"}
+    lines = [
+        (then, Entry(Role.CUSTOMER, "petugas", ts=then)),
+        (then + 1, Entry(Role.SYSTEM, "Handed over", ts=then + 1, meta=request)),
+        (today, Entry(Role.CUSTOMER, "halo?", ts=today)),
+    ]
+    for ms, entry in lines:  # stream ids of those days, as Redis gave them then
+        fields: dict[str, str] = entry.to_fields()
+        await store.redis.xadd(keys.transcript(cid), fields, id=f"{ms}-0")  # type: ignore[arg-type]
+    await store.redis.hset(keys.handoff_history(cid), "h1", json.dumps({"at": then + 1}))
+    await store.redis.zadd(keys.conversations_by_activity(), {cid: today})
+    report = await build(store, period)
+    t = report.totals
+    assert (t["conversations"], t["contained"], t["handoffs"], t["messages"]) == (1, 0, 0, 1)
+    assert report.by_intent == []  # the bot never saw it

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handoff import csat
-from handoff.analytics import BadPeriod, Period, Tally, fold
+from handoff.analytics import BadPeriod, Period, Tally, fold, status_at
 from handoff.report import TABLES, Report
 from handoff.transcript import Entry, Role
 
@@ -191,3 +191,18 @@ def test_the_default_period_is_the_last_seven_days() -> None:
     p = Period.parse(None, None, ZONE, today=date(2026, 12, 3))
     assert (p.first, p.last, len(p.days())) == (date(2026, 11, 27), date(2026, 12, 3), 7)
     assert p.day_of(p.since_ms) == "2026-11-27" and p.day_of(p.until_ms) is None
+
+
+def test_the_status_before_the_period_comes_from_the_handoff_records() -> None:
+    records = {
+        "old": {"at": at(20, 9, month=11), "ended_at": at(20, 10, month=11)},
+        "open": {"at": at(30, 9, month=11), "claimed_at": at(1, 8)},
+    }
+    assert status_at(records, at(30, 8, month=11)) == "bot"
+    assert status_at(records, at(30, 12, month=11)) == "waiting"
+    assert status_at(records, at(2, 0)) == "assigned"
+    assert status_at({}, at(2, 0)) == "bot"
+    # Folded from there, a message while with the agent is not contained.
+    tally = Tally()
+    fold(tally, PERIOD, "telegram:9", [customer(at(2, 9))], status="assigned")
+    assert tally.people["2026-12-02"] == {"telegram:9"}
