@@ -126,6 +126,20 @@ class Tally:
     handoffs: list[HandoffFact] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Turn:
+    """A customer message the bot answered: on which day, its intent, whether it handed over."""
+
+    day: str | None
+    intent: str | None = None
+    handed: bool = False
+
+    def add_to(self, tally: Tally) -> None:
+        if self.day is not None:
+            tally.intent_turns[self.intent or NO_INTENT] += 1
+            tally.intent_handed[self.intent or NO_INTENT] += self.handed
+
+
 def fold(
     tally: Tally,
     period: Period,
@@ -139,14 +153,7 @@ def fold(
     the conversation's status before the first of `entries` (see `status_at`)."""
     channel = ConversationKey.parse(conversation).channel
     awaiting: HandoffFact | None = None  # a handoff no agent has answered yet
-    turn: list[Any] | None = None  # [day, intent, handed over] of the current customer message
-
-    def end_turn() -> None:
-        if turn is not None and turn[0] is not None:
-            tally.intent_turns[turn[1] or NO_INTENT] += 1
-            if turn[2]:
-                tally.intent_handed[turn[1] or NO_INTENT] += 1
-
+    turn: _Turn | None = None  # the customer's latest message, while the bot answers it
     for e in entries:
         day = period.day_of(e.ts)
         if e.role is Role.SYSTEM:
@@ -162,7 +169,8 @@ def fold(
                 _enrich(awaiting, (records or {}).get(hid))
                 tally.handoffs.append(awaiting)
         elif e.role is Role.CUSTOMER:
-            end_turn()
+            if turn is not None:
+                turn.add_to(tally)
             turn = None
             if csat.is_answer(e.payload):
                 continue
@@ -172,16 +180,15 @@ def fold(
                 if status in WITH_PEOPLE:
                     tally.people[day].add(conversation)
             if status not in WITH_PEOPLE:
-                turn = [day, None, False]
+                turn = _Turn(day)
         elif e.role is Role.BOT and turn is not None:
-            if turn[1] is None and e.intent:
-                turn[1] = e.intent
-            if e.meta.get("handoff"):
-                turn[2] = True
+            turn.intent = turn.intent or e.intent
+            turn.handed = turn.handed or bool(e.meta.get("handoff"))
         elif e.role is Role.AGENT and awaiting is not None:
             awaiting.first_reply_ms = max(0, e.ts - awaiting.at)
             awaiting = None
-    end_turn()
+    if turn is not None:
+        turn.add_to(tally)
 
 
 def status_at(records: dict[str, dict[str, Any]], ms: int) -> str:
