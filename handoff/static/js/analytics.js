@@ -10,6 +10,9 @@ import * as i18n from "./i18n.js";
 const { t } = i18n;
 const DAY_MS = 24 * 3600 * 1000;
 const COLORS = ["#0b6bcb", "#17663a", "#b42318", "#8a4b00", "#6941c6", "#0e7490", "#5f687c"];
+// Tick steps of a count axis: whole numbers only.
+const COUNTS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000,
+  20000, 50000, 100000, 200000, 500000, 1000000];
 const page = { report: null, reasons: {}, plots: [] };
 
 function locale() { return i18n.current() === "id" ? "id-ID" : "en-GB"; }
@@ -65,7 +68,8 @@ function draw(id, labels, series, opts) {
     },
     axes: [
       { values: (u, ticks) => ticks.map((v) => (Number.isInteger(v) && v >= 0 && v < n ? labels[v] : "")) },
-      { values: (u, ticks) => ticks.map((v) => (o.percent ? v + " %" : number(v))) },
+      { values: (u, ticks) => ticks.map((v) => (o.percent ? v + " %" : number(v))),
+        incrs: o.percent ? undefined : COUNTS },
     ],
     series: [
       { label: o.xLabel || t("col.day"), value: (u, v) => (v === null || v === undefined ? "" : labels[v] || "") },
