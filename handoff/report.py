@@ -65,6 +65,16 @@ def _channel(conversation: str) -> str:
     return ConversationKey.parse(conversation).channel
 
 
+def _per_channel(active: set[str], facts: list[HandoffFact]) -> dict[str, dict[str, int]]:
+    """One day's conversations and handoffs per channel."""
+    conversations = Counter(_channel(c) for c in active)
+    handoffs = Counter(f.channel for f in facts)
+    return {
+        ch: {"conversations": conversations[ch], "handoffs": handoffs[ch]}
+        for ch in sorted(set(conversations) | set(handoffs))
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     period: Period
@@ -100,6 +110,7 @@ class Report:
                 "handoffs": len(facts), "handoff_rate": _rate(handed, len(active)),
                 "messages": tally.messages.get(day, 0),
                 "by_reason": dict(Counter(f.reason for f in facts)),
+                "by_channel": _per_channel(active, facts),
                 "first_reply_median_s": _replies(facts)["median_s"],
                 "csat_answers": sum(1 for f in facts if f.csat is not None),
                 "csat_average": _satisfaction(facts)["average"],
@@ -170,14 +181,19 @@ class Report:
         """One of TABLES as a header and rows: what CSV export and `loket report` print."""
         if name == "daily":
             reasons = sorted({r for d in self.days for r in d["by_reason"]})
+            channels = sorted({c for d in self.days for c in d["by_channel"]})
             header = ["day", "conversations", "contained", "containment_pct", "handoffs",
                       "handoff_rate_pct", "customer_messages", "first_reply_median_s",
                       "csat_answers", "csat_average",
-                      *(f"handoffs_{r}" for r in reasons)]  # fmt: skip
+                      *(f"handoffs_{r}" for r in reasons),
+                      *(f"{m}_{c}" for c in channels
+                        for m in ("conversations", "handoffs"))]  # fmt: skip
             rows = [[d["day"], d["conversations"], d["contained"], _pct(d["containment"]),
                      d["handoffs"], _pct(d["handoff_rate"]), d["messages"],
                      _blank(d["first_reply_median_s"]), d["csat_answers"],
-                     _blank(d["csat_average"]), *(d["by_reason"].get(r, 0) for r in reasons)]
+                     _blank(d["csat_average"]), *(d["by_reason"].get(r, 0) for r in reasons),
+                     *(d["by_channel"].get(c, {}).get(m, 0)
+                       for c in channels for m in ("conversations", "handoffs"))]
                     for d in self.days]  # fmt: skip
             return header, rows
         if name == "reasons":

@@ -86,6 +86,10 @@ def test_a_handoff_counts_by_reason_channel_and_intent_and_is_not_contained() ->
     assert (day["conversations"], day["contained"], day["handoffs"]) == (3, 1, 2)
     assert day["handoff_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert day["by_reason"] == {"asked_for_human": 1, "not_understood": 1}
+    assert day["by_channel"] == {
+        "telegram": {"conversations": 2, "handoffs": 1},
+        "webchat": {"conversations": 1, "handoffs": 1},
+    }
     assert {x["reason"]: x["handoffs"] for x in r.by_reason} == {
         "asked_for_human": 1, "not_understood": 1,
     }  # fmt: skip
@@ -172,6 +176,8 @@ def test_csv_tables_are_spreadsheet_safe() -> None:
     daily = list(csv.DictReader(io.StringIO(r.csv("daily"))))
     assert [d["day"] for d in daily] == ["2026-11-30", "2026-12-01", "2026-12-02"]
     assert daily[1]["handoffs_asked_for_human"] == "1"
+    assert (daily[1]["conversations_webchat"], daily[1]["handoffs_webchat"]) == ("1", "1")
+    assert daily[0]["conversations_webchat"] == "0"
     assert daily[1]["containment_pct"] == "0.0" and daily[0]["containment_pct"] == ""
     with pytest.raises(ValueError, match="choose one of"):
         r.table("nope")
