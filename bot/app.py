@@ -41,6 +41,7 @@ from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, StoreUnavailable, Transcript, inbox
 from handoff.assignment import Assigner
 from handoff.backfill import Backfill
+from handoff.csat import Surveys
 from handoff.guests import Guests
 from handoff.handoffs import Handoffs
 from handoff.limits import Limits
@@ -163,7 +164,7 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         router = Router(
             conversations, transcript, handoffs, rasa, team,
             outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
-            assigner=assigner,
+            assigner=assigner, surveys=Surveys(store, outbox),
         )  # fmt: skip
         app[ROUTER] = router
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,
@@ -259,7 +260,7 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
         app[ROUTER].hand_back, reply_window, fetch_media,
         typing=typing, mark_read=mark_read, templates=templates,
         settings=inbox.InboxSettings(settings.timezone, settings.sla_minutes,
-                        settings.auto_assign != "off"),
+                        settings.auto_assign != "off", csat=settings.csat),
         address_of=resolver(settings.trusted_proxies),
         session_idle_s=settings.inbox_idle_minutes * 60,
     )  # fmt: skip

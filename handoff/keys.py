@@ -22,8 +22,9 @@ def conversation(conversation_id: str) -> str:
 
 def handoff_history(conversation_id: str) -> str:
     """Hash: handoff id -> JSON {reason, language, at, brief, status, assignee, claimed_at,
-    ended_at, outcome, ended_by, resolution}: every handoff of the conversation, kept by the
-    transitions' script."""
+    ended_at, outcome, ended_by, resolution, csat_asked_at, csat, csat_at}: every handoff of
+    the conversation, kept by the transitions' script; the satisfaction question's fields by
+    handoff/csat.py."""
     return f"{PREFIX}:conv:{{{conversation_id}}}:handoffs"
 
 

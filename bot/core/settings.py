@@ -205,6 +205,7 @@ class Settings:
     webchat_retention_days: int = 30  # a web-chat conversation idle this long is deleted
     webchat_frame_ancestors: str = "'none'"  # CSP frame-ancestors of /chat
     inbox_idle_minutes: int = 480  # an agent's session ends after this long without activity
+    csat: bool = True  # LOKET_CSAT=off: no satisfaction question when an agent closes
 
     @property
     def rasa_url(self) -> str | None:
@@ -284,4 +285,5 @@ class Settings:
             webchat_retention_days=_whole(env, "LOKET_WEBCHAT_RETENTION_DAYS", 30, 3650, lowest=1),
             webchat_frame_ancestors=_frame_ancestors(env),
             inbox_idle_minutes=_whole(env, "LOKET_INBOX_IDLE_MINUTES", 480, 1440, lowest=1),
+            csat=_switch(env, "LOKET_CSAT", True),
         )

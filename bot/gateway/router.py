@@ -30,7 +30,7 @@ from bot.core.metrics import Metrics
 from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
 from bot.gateway import notices
 from bot.gateway.policy import Memory, judge
-from handoff import Entry, Role, Transcript
+from handoff import Entry, Role, Transcript, csat
 from handoff.assignment import Assigner
 from handoff.conversations import Conversations, State
 from handoff.handoffs import Handoffs, Outcome
@@ -74,6 +74,7 @@ class Router:
         timeout: float,
         metrics: Metrics | None = None,
         assigner: Assigner | None = None,
+        surveys: csat.Surveys | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
         self._conversations = conversations
@@ -84,6 +85,7 @@ class Router:
         self._team = team
         self._timeout = timeout
         self._assigner = assigner  # round robin, when LOKET_AUTO_ASSIGN asks for it
+        self._surveys = surveys  # records taps on the satisfaction question
 
     async def handle(self, inbound: Inbound) -> Turn:
         started = time.perf_counter()
@@ -135,6 +137,8 @@ class Router:
                 [Entry(Role.CUSTOMER, inbound.text, payload=inbound.payload, meta=meta)],
                 name=str(inbound.metadata.get("name") or ""),
             )
+        if csat.is_answer(inbound.payload):
+            return await self._rated(inbound, state, entry_id)
         if state.status in WITH_PEOPLE:
             return await self._with_people(inbound, state, entry_id)
         if inbound.attachment is not None:
@@ -199,6 +203,21 @@ class Router:
         log.info("%s: with %s; the bot stays silent", conversation.id, state.status.value)
         await self._handoffs.customer_wrote(conversation, entry_id, assignee=state.assignee)
         return Turn(replies=(), understanding=Understanding(None), paused=True)
+
+    async def _rated(self, inbound: Inbound, state: State, entry_id: str) -> Turn:
+        """A tap on the satisfaction question: recorded, thanked for, never a turn for Rasa."""
+        conversation = inbound.conversation
+        vote = csat.parse(inbound.payload)
+        answer = csat.Answer.UNKNOWN
+        if vote is not None and self._surveys is not None:
+            answer = await self._surveys.answer(conversation, *vote)
+        log.info("%s: satisfaction answer %s", conversation.id, answer.value)
+        if state.status in WITH_PEOPLE:  # a new handoff is open: its agent sees the tap
+            await self._handoffs.customer_wrote(conversation, entry_id, assignee=state.assignee)
+            return Turn(replies=(), understanding=Understanding(None), paused=True)
+        reply = Outbound(conversation, csat.thanks(state.language))
+        await self._answer(inbound, [Entry(Role.BOT, reply.text)])
+        return Turn(replies=(reply,), understanding=Understanding(None))
 
     async def _hand_over(
         self, inbound: Inbound, turn: Turn, signal: HandoffSignal, language: str, *, failed: int

@@ -14,7 +14,7 @@ from bot.core.channel import MediaUnavailable as ChannelMediaUnavailable
 from bot.core.ids import is_stream_id
 from bot.core.messages import ConversationKey, clean_text
 from bot.core.window import reply_window
-from handoff import events, keys
+from handoff import csat, events, keys
 from handoff.conversations import State
 from handoff.errors import TransitionRefused
 from handoff.events import Event
@@ -75,6 +75,7 @@ class Desk:
         self._accounts = accounts
         self._presence = presence
         self._clock = clock
+        self._surveys = csat.Surveys(services.store, services.outbox)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -300,7 +301,23 @@ class Desk:
             )
         except TransitionRefused as exc:
             raise conflict(exc, agent) from None
-        return {"status": outcome.status.value}
+        survey = await self._survey(key, outcome.handoff_id, str(resolution), state.language)
+        return {"status": outcome.status.value, "csat": survey}
+
+    async def _survey(
+        self, key: ConversationKey, handoff_id: str, resolution: str, language: str
+    ) -> str:
+        """Ask the customer the satisfaction question when it makes sense; says what was done
+        ("asked") or why not ("off", "resolution", "window_closed")."""
+        if not self._s.settings.csat:
+            return "off"
+        if resolution not in csat.ASKED_AFTER or not handoff_id:
+            return "resolution"
+        window = await self._window(key)
+        if window is not None and window["expired"]:
+            return "window_closed"  # only an approved template may go out now
+        await self._surveys.ask(key, handoff_id, language)
+        return "asked"
 
     async def retry(self, agent: Agent, key: ConversationKey, entry_id: str) -> dict[str, Any]:
         may_write(agent, await self._state(key))

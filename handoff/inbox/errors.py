@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "text_invalid": "the text cannot be sent: {detail}",
     "bad_filter": "{name} must be one of: {choices}",
     "bad_date": "{name} must be a date like 2026-03-31",
+    "bad_period": "{detail}",
     "query_too_long": "the search is too long: at most {limit} characters",
     "preference": "{name} must be one of: {choices}",
     # who is asking
@@ -32,6 +33,7 @@ MESSAGES: dict[str, str] = {
     "csrf": "missing or wrong X-CSRF-Token header",
     "trainer_read_only": "trainers can read conversations but not act on them",
     "admins_only": "only admins edit canned replies",
+    "analytics_roles": "only trainers and admins see the analytics",
     "too_many_logins": "Too many failed logins. Try again in {minutes} minute(s).",
     "too_many_logins_seconds": "Too many failed logins. Try again in {seconds} second(s).",
     # accounts

@@ -30,11 +30,13 @@ class HandBack(Protocol):
 class InboxSettings:
     """How the team works, as the inbox shows it (the API's "team"): the service's time zone
     (for every time on the page), minutes a customer may wait before the SLA clock turns red
-    (0: no clock), and whether new handoffs are auto-assigned."""
+    (0: no clock), whether new handoffs are auto-assigned, and whether closing asks the
+    customer the satisfaction question (handoff/csat.py)."""
 
     timezone: str = "Asia/Jakarta"
     sla_minutes: int = 10
     auto_assign: bool = False
+    csat: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {"timezone": self.timezone, "zone": zone_label(self.timezone),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from handoff.inbox import api, language
+from handoff.inbox import api, language, reports
 from handoff.inbox.auth import (
     COOKIE,
     CSRF_HEADER,
@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # What /inbox/static/ serves: the stylesheet, the page's modules and its dictionaries.
-ASSET = re.compile(r"inbox\.css|js/[a-z0-9]+\.js|i18n/[a-z]{2}\.json")
+ASSET = re.compile(
+    r"inbox\.css|js/[a-z0-9]+\.js|i18n/[a-z]{2}\.json|analytics\.css|vendor/[a-z]+\.min\.(js|css)"
+)
 TYPES = {".css": "text/css", ".js": "text/javascript", ".json": "application/json"}
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -84,6 +86,15 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     if await session_caller(request) is None:
         raise web.HTTPSeeOther("/inbox/login")
     return web.FileResponse(STATIC / "inbox.html", headers=PAGE_HEADERS)
+
+
+async def analytics_page(request: web.Request) -> web.StreamResponse:
+    caller = await session_caller(request)
+    if caller is None:
+        raise web.HTTPSeeOther("/inbox/login")
+    if not reports.may_see(caller.agent):
+        raise web.HTTPSeeOther("/inbox")
+    return web.FileResponse(STATIC / "analytics.html", headers=PAGE_HEADERS)
 
 
 async def asset(request: web.Request) -> web.StreamResponse:
@@ -173,3 +184,5 @@ def setup(app: web.Application, services: Callable[[], InboxServices]) -> None:
     app.router.add_get("/inbox/static/{name:.+}", asset)
     for method, path, view in api.ROUTES:
         app.router.add_route(method, path, api.guarded(view))
+    app.router.add_get("/inbox/analytics", analytics_page)
+    reports.setup(app, services)

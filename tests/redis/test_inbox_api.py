@@ -257,10 +257,12 @@ async def test_close_records_the_resolution_and_a_new_handoff_can_open(
     status, body = await ana.call(
         "POST", conv_path(key, "close"), {"resolution": "solved", "text": "token resent"}
     )
-    assert status == 200 and body == {"status": "closed"}
+    assert status == 200 and body == {"status": "closed", "csat": "asked"}
     _, view = await ana.call("GET", conv_path(key))
     assert view["conversation"]["resolution"] == "solved: token resent"
-    assert view["entries"][-1]["text"] == "Closed by ana: solved: token resent"
+    assert view["entries"][-2]["text"] == "Closed by ana: solved: token resent"
+    question = view["entries"][-1]  # the satisfaction question (tests/redis/test_csat.py)
+    assert "csat" in question["meta"] and len(question["buttons"]) == 5
     assert not view["can"]["reply"]
     await open_handoff(store, "done", texts=("token belum masuk", "petugas"))
     _, queue = await ana.call("GET", "queue")
