@@ -275,7 +275,7 @@ def _examples(settings: Settings) -> NluBook | None:
     if not folder.is_dir() or not domain.is_file():
         log.warning("no NLU data at %s: trainers' labels are refused", folder)
         return None
-    return NluBook(folder, domain, root=PROJECT_ROOT)
+    return NluBook(folder, domain)  # paths as "nlu_data/bill.yml", wherever the folder is
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -35,13 +35,17 @@ SIMILAR = 0.75  # character-trigram overlap at which two texts are one group
 MAX_ITEMS = 5000  # read for one list
 
 # KEYS: the item, the list of items, the conversation's handoff history.
-# ARGV: item id, ts, fields JSON (written only if the item is new), handoff id or "".
+# ARGV: item id, ts, fields JSON (written only if the item is new), handoff id or "", and
+# whether the bot's own failure may replace an agent's label as the reason it is listed.
 _UPSERT = """
 local created = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then
   for k, v in pairs(cjson.decode(ARGV[3])) do redis.call('HSET', KEYS[1], k, v) end
   redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
   created = 1
+elseif ARGV[5] == '1' and redis.call('HGET', KEYS[1], 'why') == 'agent_label' then
+  local fields = cjson.decode(ARGV[3])
+  redis.call('HSET', KEYS[1], 'why', fields['why'], 'guesses', fields['guesses'])
 end
 if ARGV[4] ~= '' then
   local raw = redis.call('HGET', KEYS[3], ARGV[4])
@@ -257,16 +261,19 @@ class ReviewItems:
         added = 0
         for miss in misses:
             led_to = next((hid for at, hid in handoffs if at >= miss.ts), "")
-            added += await self._store_item(_item_of(miss, conversation, language), led_to)
+            item = _item_of(miss, conversation, language)
+            added += await self._store_item(item, led_to, bot_missed=True)
         return added
 
-    async def _store_item(self, item: Item, handoff_id: str) -> int:
+    async def _store_item(self, item: Item, handoff_id: str, *, bot_missed: bool = False) -> int:
+        """Store `item` unless it exists; link it to `handoff_id`. `bot_missed`: the bot's
+        failure, which is listed as the reason even if an agent labelled the line first."""
         fields = json.dumps(item.to_hash(), ensure_ascii=False)
         script_keys = [keys.review_item(item.id), keys.review_items(),
                        keys.handoff_history(item.conversation)]  # fmt: skip
         async with self._store.guard():
             created = await self._upsert(
-                keys=script_keys, args=[item.id, item.ts, fields, handoff_id]
+                keys=script_keys, args=[item.id, item.ts, fields, handoff_id, int(bot_missed)]
             )
         return int(created)
 
