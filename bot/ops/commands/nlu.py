@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.core.errors import ExampleRefused, LoketError
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.nlu import NluBook, check_folder
+from bot.ops.model import ModelInputs, rasa_env
 
 DOMAIN = PROJECT_ROOT / "bot" / "domain.yml"
 STORIES = PROJECT_ROOT / "bot" / "data"
@@ -45,11 +46,11 @@ def rasa_validate(folder: Path) -> int:
     """Rasa's own validation of domain, stories, rules and examples; its exit status."""
     command = [
         sys.executable, "-m", "rasa", "data", "validate", "--domain", str(DOMAIN),
-        "--data", str(STORIES), str(folder),
+        "--config", str(ModelInputs(PROJECT_ROOT).config), "--data", str(STORIES), str(folder),
     ]  # fmt: skip
     print("==> rasa data validate (Rasa's own checks)", flush=True)
     try:
-        return subprocess.run(command, cwd=PROJECT_ROOT, timeout=600).returncode
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_env(), timeout=600).returncode
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LoketError(f"cannot run `rasa data validate`: {exc}") from exc
 
