@@ -31,7 +31,7 @@ STATUSES = (OPEN, LABELLED, DISMISSED)
 AGENT_LABEL = "agent_label"  # the `why` of an item an agent made, not the bot's failure
 FIRST_SCAN_MS = 30 * 24 * 3600 * 1000  # how far back the very first scan looks
 RESCAN_MS = 5 * 60 * 1000  # each scan starts this much before the last one ended
-SIMILAR = 0.75  # character-trigram overlap at which two texts are one group
+SIMILAR = 0.7  # character-trigram overlap at which two texts are one group ("brp" / "berapa")
 MAX_ITEMS = 5000  # read for one list
 
 # KEYS: the item, the list of items, the conversation's handoff history.

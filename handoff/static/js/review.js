@@ -117,8 +117,11 @@ function groupView(group) {
   const intent = el("select", "review-intent");
   intent.setAttribute("aria-label", t("review.intent"));
   intent.append(option("", t("review.pick_intent")), ...view.intents.map((n) => option(n, n)));
+  // The agents' word, else the bot's best guess — none when that was "out of scope", which
+  // has its own button.
+  const best = group.guesses[0];
   const preferred = (group.suggested[0] || {}).intent ||
-    (group.guesses.find((g) => g.intent !== "out_of_scope") || {}).intent || "";
+    (best && best.intent !== "out_of_scope" ? best.intent : "");
   if (view.intents.includes(preferred)) intent.value = preferred;
   const entity = el("select", "review-entity");
   entity.setAttribute("aria-label", t("review.entity"));
