@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,8 +90,10 @@ class NluBook:
                 "example_long", f"an example has at most {MAX_EXAMPLE} characters",
                 limit=str(MAX_EXAMPLE),
             )  # fmt: skip
-        if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise ExampleRefused("example_control", "the example holds control characters")
+        if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):
+            raise ExampleRefused(
+                "example_control", "the example holds control characters or line separators"
+            )
         intents, entities = read_domain(self.domain)
         if intent not in intents:
             raise ExampleRefused(

@@ -11,6 +11,7 @@ _ITEM = re.compile(r"^(?P<indent>\s*)- (?P<kind>intent|regex|synonym|lookup):\s*
 _EXAMPLES = re.compile(r"^(?P<indent>\s*)examples:\s*\|[-+]?\s*(#.*)?$")
 _EXAMPLE = re.compile(r"^(?P<indent>\s*)- (?P<text>.*?)\s*$")
 _COMMENT = re.compile(r"\s+#.*$")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,10 @@ def _name(raw: str) -> str:
 def read(path: Path) -> NluFile:
     """The blocks of one NLU YAML file, found line by line (Rasa's own layout: `- intent: X`,
     then `examples: |` and one `- example` per line)."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    with path.open(encoding="utf-8", newline="") as source:  # line endings as they are
+        # Lines end at "\n" only, as YAML counts them (str.splitlines would also split at
+        # U+2028 and other separators a customer's text may hold).
+        lines = _LINE.findall(source.read())
     blocks: list[Block] = []
     regexes: dict[str, int] = {}
     item: tuple[str, str, int] | None = None  # kind, name, line

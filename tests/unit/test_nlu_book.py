@@ -129,3 +129,43 @@ def test_check_names_file_and_line(folder: Path) -> None:
     assert "error: " in conflict
     assert "under check_bill at nlu_data/bill.yml:" in conflict
     assert any(f.startswith("nlu_data/bill.yml:") and "malformed" in f for f in found)
+
+
+def test_crlf_comments_and_a_missing_last_newline_are_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "nlu_data"
+    folder.mkdir()
+    text = (
+        'version: "3.1"\r\n'
+        "# Bills.\r\n"
+        "nlu:\r\n"
+        "  - intent: check_bill   # the utility's own bill\r\n"
+        "    examples: |\r\n"
+        "      - cek tagihan\r\n"
+        "      # a comment inside the block stays where it is\r\n"
+        "      - berapa tagihan listrik saya"
+    )
+    (folder / "bill.yml").write_bytes(text.encode())
+    placed = NluBook(folder, DOMAIN).add("check_bill", "berapa tagihan listrik rumah ortu")
+    after = (folder / "bill.yml").read_bytes().decode()
+    assert after == text + "\r\n      - berapa tagihan listrik rumah ortu\r\n"
+    assert placed.line == 9
+    assert examples_of(folder / "bill.yml", "check_bill")[-1] == "berapa tagihan listrik rumah ortu"
+
+
+def test_an_intent_block_without_examples_gets_its_first(tmp_path: Path) -> None:
+    folder = tmp_path / "nlu_data"
+    folder.mkdir()
+    text = 'version: "3.1"\nnlu:\n  - intent: check_bill\n    examples: |\n  - intent: greet\n'
+    (folder / "x.yml").write_text(text + "    examples: |\n      - halo\n", encoding="utf-8")
+    NluBook(folder, DOMAIN).add("check_bill", "cek tagihan")
+    assert examples_of(folder / "x.yml", "check_bill") == ["cek tagihan"]
+    assert examples_of(folder / "x.yml", "greet") == ["halo"]
+
+
+def test_a_line_separator_is_a_space_or_refused(folder: Path) -> None:
+    book = NluBook(folder, DOMAIN)
+    spaced = book.add("check_bill", "tagihan listrik kos\u2028an saya brp")
+    assert spaced.text == "tagihan listrik kos an saya brp"  # whitespace, as everywhere
+    with pytest.raises(ExampleRefused) as refused:
+        book.check("check_bill", "kos\u2029an")  # YAML would read a line break
+    assert refused.value.code == "example_control"
