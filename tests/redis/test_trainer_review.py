@@ -14,9 +14,10 @@ from aiohttp.test_utils import TestServer
 from bot.core.messages import ConversationKey
 from bot.nlu import NluBook
 from handoff import keys
+from handoff.contacts import Contacts
 from handoff.handoffs import Handoffs
 from handoff.review_items import ReviewItems, item_id
-from handoff.store import Store
+from handoff.store import Store, now_ms
 from handoff.transcript import Entry, Role, Transcript
 from tests.support.inbox import Browser, add_agent, make_app, make_services, make_summary
 from tests.support.nlu import DOMAIN, copy_nlu_data, diff
@@ -114,6 +115,9 @@ async def test_the_handoff_record_keeps_the_ids_of_the_items_it_produced(store: 
         ("Tagihan PDAM  brp ya", ids["handoff"], BUDI.id),
         ("asdf", ids["handoff"], BUDI.id),
     }
+    # The customer panel's list of handoffs shows them too.
+    (shown,) = (await Contacts(store).story(BUDI, now_ms()))["handoffs"]
+    assert set(shown["review_items"]) == produced
     # The bot's answer before the handoff: both of its best guesses, with confidence.
     asdf = next(i for i in items if i.text == "asdf")
     assert asdf.guesses == (("greet", 0.2), ("inform", 0.1))
