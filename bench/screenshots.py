@@ -46,6 +46,7 @@ MINUTE = 60_000
 SHOTS = (
     "inbox-conversation", "inbox-canned", "inbox-search", "inbox-template",
     "inbox-phone-list", "inbox-phone-conversation", "inbox-english", "inbox-login",
+    "inbox-review",
 )  # fmt: skip
 
 
@@ -76,7 +77,7 @@ async def seed(store: Store) -> dict[str, ConversationKey]:
     conversations, clock = Conversations(store), Clock()
     accounts = Accounts(store)
     for name, role in (("ana", AgentRole.AGENT), ("budi", AgentRole.ADMIN),
-                       ("citra", AgentRole.AGENT)):  # fmt: skip
+                       ("citra", AgentRole.AGENT), ("rina", AgentRole.TRAINER)):  # fmt: skip
         await accounts.add(name, role, PASSWORD)
 
     async def said(key: ConversationKey, minutes_ago: float, role: Role, text: str,
@@ -165,6 +166,20 @@ async def seed(store: Store) -> dict[str, ConversationKey]:
     await outbox.mark(dewi, Delivery(sent, DeliveryState.READ, ts=clock()))
     await said(dewi, 25 * 60, Role.NOTE, "Tim lapangan dijadwalkan besok pagi.",
                meta={"agent": "ana"})  # fmt: skip
+    # What the bot missed in conversations it kept: the trainers' review.
+    misses = (
+        ("telegram", "881001", "tagihan pdam bulan ini brp", "out_of_scope", 0.86,
+         [["out_of_scope", 0.86], ["check_bill", 0.09]]),
+        ("whatsapp", "6281311112222", "Tagihan PDAM bulan ini berapa ya", "out_of_scope", 0.81,
+         [["out_of_scope", 0.81], ["check_bill", 0.12]]),
+        ("webchat", "web-77aa01", "token sy ga bs dipake, kode salah trs", "nlu_fallback", 0.38,
+         [["check_transaction", 0.38], ["report_outage", 0.21]]),
+    )  # fmt: skip
+    for channel, chat, text, intent, confidence, guesses in misses:
+        key = ConversationKey(channel, chat)
+        await said(key, 40, Role.CUSTOMER, text)
+        await said(key, 39.9, Role.BOT, "Maaf, saya belum paham.", intent=intent,
+                   confidence=confidence, meta={"guesses": guesses})  # fmt: skip
     return {"budi": budi, "siti": siti, "web": web_key, "dewi": dewi}
 
 
@@ -280,6 +295,19 @@ async def shoot(base: str, keys: dict[str, ConversationKey], out: Path, chromium
         await small.locator(f'#queue .card[data-id="{keys["siti"].id}"] button').click()
         await expect(small.locator("#transcript .entry").first).to_be_visible()
         await snap("inbox-phone-conversation", small)
+
+        trainer = await browser.new_context(
+            viewport={"width": 1366, "height": 800}, timezone_id="Europe/London", locale="id-ID"
+        )
+        review = await trainer.new_page()
+        await review.goto(f"{base}/inbox/login")
+        await review.fill("#name", "rina")
+        await review.fill("#password", PASSWORD)
+        await review.click("#sign-in")
+        await expect(review.locator("#review-link")).to_be_visible(timeout=10_000)
+        await review.click("#review-link")
+        await expect(review.locator(".review-group").first).to_be_visible(timeout=10_000)
+        await snap("inbox-review", review)
         await browser.close()
 
 

@@ -30,13 +30,14 @@ from bot.core.errors import (
 from bot.core.hours import ServiceHours
 from bot.core.messages import ConversationKey, Inbound
 from bot.core.metrics import Metrics
-from bot.core.settings import Settings, redact_url
+from bot.core.settings import PROJECT_ROOT, Settings, redact_url
 from bot.core.templates import TemplateSpec
 from bot.gateway import health, payments
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
 from bot.gateway.router import Router, Team
 from bot.gateway.webchat import ChatLimits, WebChatGate
+from bot.nlu import NluBook
 from channels import telegram, webchat, whatsapp
 from handoff import Conversations, LockTimeout, StoreUnavailable, Transcript, inbox
 from handoff.assignment import Assigner
@@ -47,6 +48,7 @@ from handoff.handoffs import Handoffs
 from handoff.limits import Limits
 from handoff.outbox import Outbox
 from handoff.presence import Presence
+from handoff.review_items import ReviewItems
 from handoff.store import Store
 from handoff.streams.delivery import Courier
 from handoff.streams.intake import Intake
@@ -164,7 +166,7 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         router = Router(
             conversations, transcript, handoffs, rasa, team,
             outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
-            assigner=assigner, surveys=Surveys(store, outbox),
+            assigner=assigner, surveys=Surveys(store, outbox), review=ReviewItems(store),
         )  # fmt: skip
         app[ROUTER] = router
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,
@@ -263,7 +265,18 @@ def _inbox_services(app: web.Application) -> inbox.InboxServices:
                         settings.auto_assign != "off", csat=settings.csat),
         address_of=resolver(settings.trusted_proxies),
         session_idle_s=settings.inbox_idle_minutes * 60,
+        examples=_examples(settings),
     )  # fmt: skip
+
+
+def _examples(settings: Settings) -> NluBook | None:
+    """Where trainers' labels are written: nlu_data/ (LOKET_NLU_DATA_DIR), if this gateway has
+    it (an image without the training data has no labels to write)."""
+    folder, domain = settings.nlu_data_dir, PROJECT_ROOT / "bot" / "domain.yml"
+    if not folder.is_dir() or not domain.is_file():
+        log.warning("no NLU data at %s: trainers' labels are refused", folder)
+        return None
+    return NluBook(folder, domain)  # paths as "nlu_data/bill.yml", wherever the folder is
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -37,16 +37,19 @@ class HandoffRecord:
     ended_at: int = 0
     outcome: str = ""  # "closed" or "hand_back" once it ended
     resolution: str = ""
+    review_items: tuple[str, ...] = ()  # the trainers' review items it produced
 
     @classmethod
     def from_json(cls, conversation_id: str, handoff_id: str, raw: str) -> HandoffRecord:
         data: dict[str, Any] = json.loads(raw)
+        items = data.get("review_items")
         return cls(
             conversation_id, handoff_id, str(data.get("reason", "")), int(data.get("at") or 0),
             str(data.get("status", "")), str(data.get("language", "")),
             _brief(data.get("brief")), str(data.get("assignee", "")),
             int(data.get("ended_at") or 0), str(data.get("outcome", "")),
             str(data.get("resolution", "")),
+            tuple(str(i) for i in items) if isinstance(items, list) else (),
         )  # fmt: skip
 
     def as_json(self) -> dict[str, Any]:
@@ -55,6 +58,7 @@ class HandoffRecord:
             "reason": self.reason, "at": self.at, "status": self.status,
             "language": self.language, "brief": dict(self.brief), "assignee": self.assignee,
             "ended_at": self.ended_at, "outcome": self.outcome, "resolution": self.resolution,
+            "review_items": list(self.review_items),
         }  # fmt: skip
 
 

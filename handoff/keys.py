@@ -247,3 +247,25 @@ def read_marked(conversation_id: str) -> str:
 def canned_seeded() -> str:
     """String: set once the default canned replies were written (so deleting them all sticks)."""
     return f"{PREFIX}:inbox:canned:seeded"
+
+
+# --- trainers' review (handoff/review_items.py) ------------------------------------------------
+
+
+def review_item(item_id: str) -> str:
+    """Hash: one message the bot did not understand (or an agent labelled): conversation,
+    entry, text, ts, channel, language, why, guesses JSON, handoff; the trainer's decision
+    (status open/labelled/dismissed, intent, example, path, line, by, decided_at); an agent's
+    suggestion (suggested, suggested_by, suggested_at)."""
+    return f"{PREFIX}:review:item:{item_id}"
+
+
+def review_items() -> str:
+    """Sorted set: every review item id, scored by its message's time (ms)."""
+    return f"{PREFIX}:review:items"
+
+
+def review_scanned() -> str:
+    """String: ms since epoch up to which conversations' transcripts were scanned for review
+    items (the next scan starts a little before it)."""
+    return f"{PREFIX}:review:scanned"

@@ -34,6 +34,9 @@ class Miss:
     guess: str | None  # the intent the bot gave it
     confidence: float | None
     why: str  # the guess (nlu_fallback, out_of_scope) or the handoff reason
+    entry: str = ""  # the customer line's transcript entry id
+    # The bot's best real intents (nlu_fallback left out), best first, with their confidence.
+    guesses: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(slots=True)
@@ -92,12 +95,29 @@ class _Turn:
     guess: str | None = None
     confidence: float | None = None
     handoff: str | None = None
+    guesses: tuple[tuple[str, float], ...] = ()
 
     def answered(self, line: Entry) -> None:
         if line.intent and self.guess is None:
             self.guess, self.confidence = line.intent, line.confidence
+        if not self.guesses:
+            self.guesses = guesses_of(line)
         if "handoff" in line.meta and self.handoff is None:
             self.handoff = str(line.meta["handoff"])
+
+
+def guesses_of(line: Entry) -> tuple[tuple[str, float], ...]:
+    """The two best real intents a bot line recorded (its `guesses`), else its own intent."""
+    found: list[tuple[str, float]] = []
+    raw = line.meta.get("guesses")
+    if isinstance(raw, list):
+        for item in raw[:2]:
+            if (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                    and isinstance(item[1], (int, float))):  # fmt: skip
+                found.append((item[0], float(item[1])))
+    if not found and line.intent and line.intent != "nlu_fallback":
+        found.append((line.intent, line.confidence or 0.0))
+    return tuple(found)
 
 
 def misses_in(conversation: str, entries: Sequence[Entry]) -> list[Miss]:
@@ -124,7 +144,16 @@ def misses_in(conversation: str, entries: Sequence[Entry]) -> list[Miss]:
             for j in range(max(0, last - LEAD_UP + 1), last + 1):
                 why.setdefault(j, turn.handoff)
     return [
-        Miss(t.said.text, conversation, t.said.ts, t.guess, t.confidence, why[k])
+        Miss(
+            t.said.text,
+            conversation,
+            t.said.ts,
+            t.guess,
+            t.confidence,
+            why[k],
+            t.said.id,
+            t.guesses,
+        )
         for k, t in enumerate(turns)
         if k in why and not t.said.payload  # a button press is never misunderstood
     ]

@@ -25,6 +25,7 @@ from bot.ops.model import ModelInputs, ensure_model
 from bot.ops.processes import free_port
 from bot.ops.stack import Stack
 from handoff.store import Store
+from tests.support.nlu import copy_nlu_data
 from tests.support.telegram_api import FakeTelegram
 
 NEEDS = {"stack": ("rasa",), "browser": ("rasa", "browser")}
@@ -100,6 +101,8 @@ def stack(
         # The sandbox announces paid tokens to a gateway on this port (tests/test_payments.py).
         port=free_port(),
         provider_secret="test-provider-secret",
+        # The inbox's labels go to a copy: a test never writes into the model's inputs.
+        nlu_data_dir=copy_nlu_data(tmp_path_factory.mktemp("nlu")),
     )
     running = Stack(base, model)
     running.start()

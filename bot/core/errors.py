@@ -78,3 +78,14 @@ class TooManyRequests(LoketError):
 
 class ChatFull(LoketError):
     """Raised when the web chat keeps as many conversations as it may and none can make room."""
+
+
+class ExampleRefused(LoketError):
+    """Raised when a training example cannot be added to nlu_data/: a duplicate, the same text
+    under another intent, a malformed entity annotation, an unknown intent or entity. `code`
+    is stable (the inbox translates it), `params` fill its sentence."""
+
+    def __init__(self, code: str, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params

@@ -161,6 +161,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = PROJECT_ROOT / "var"
     models_dir: Path = PROJECT_ROOT / "models"
+    nlu_data_dir: Path = PROJECT_ROOT / "nlu_data"  # where trainers' labelled examples go
     rasa_urls: tuple[str, ...] = ()  # Rasa servers already running; empty: Loket starts them
     rasa_workers: int = 1  # how many Rasa servers `loket run` starts when rasa_urls is empty
     rasa_port: int = 5005  # the first started one's port; the others take the next ports
@@ -241,6 +242,7 @@ class Settings:
             port=_port(env, "LOKET_PORT", 8080),
             data_dir=data_dir,
             models_dir=models_dir,
+            nlu_data_dir=Path(env.get("LOKET_NLU_DATA_DIR", "") or PROJECT_ROOT / "nlu_data"),
             rasa_urls=_urls(env, "LOKET_RASA_URL"),
             rasa_workers=_whole(env, "LOKET_RASA_WORKERS", os.cpu_count() or 1, 16, lowest=1),
             rasa_port=_port(env, "LOKET_RASA_PORT", 5005),

@@ -36,6 +36,7 @@ from handoff.conversations import Conversations, State
 from handoff.handoffs import Handoffs, Outcome
 from handoff.outbox import Outbox
 from handoff.presence import Presence
+from handoff.review_items import ReviewItems
 from handoff.status import WITH_PEOPLE, Status
 from handoff.summary import summarize
 
@@ -75,6 +76,7 @@ class Router:
         metrics: Metrics | None = None,
         assigner: Assigner | None = None,
         surveys: csat.Surveys | None = None,
+        review: ReviewItems | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
         self._conversations = conversations
@@ -86,6 +88,7 @@ class Router:
         self._timeout = timeout
         self._assigner = assigner  # round robin, when LOKET_AUTO_ASSIGN asks for it
         self._surveys = surveys  # records taps on the satisfaction question
+        self._review = review  # the trainers' list: a handoff records the misses behind it
 
     async def handle(self, inbound: Inbound) -> Turn:
         started = time.perf_counter()
@@ -256,6 +259,8 @@ class Router:
         # The notice carries what the bot made of the message, so trainers can review it.
         await self._answer(inbound, [_bot_line(turn, notice, meta={"handoff": signal.reason})])
         await self._conversations.remember(conversation, Memory().to_json(), language, turn.slots)
+        if self._review is not None:
+            await self._review.scan_conversation(conversation)
         if signal.reason != Reason.BOT_UNAVAILABLE:
             try:
                 await self._bot.pause(conversation)
@@ -287,11 +292,14 @@ class Router:
 def _bot_line(turn: Turn, reply: Outbound, meta: dict[str, object] | None = None) -> Entry:
     """A transcript line for a bot reply, with what the bot made of the customer's message."""
     intent = turn.understanding.intent
+    # The two best real intents, for trainers reviewing what the bot did not understand.
+    guesses = [[s.name, round(s.confidence, 4)] for s in turn.understanding.ranking
+               if s.name != "nlu_fallback"][:2]  # fmt: skip
     return Entry(
         Role.BOT,
         reply.text,
         buttons=reply.buttons,
         intent=intent.name if intent else None,
         confidence=intent.confidence if intent else None,
-        meta=meta or {},
+        meta={**(meta or {}), **({"guesses": guesses} if guesses else {})},
     )

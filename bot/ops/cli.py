@@ -21,7 +21,7 @@ from bot.app import create_app
 from bot.core.errors import ConfigError, LoketError
 from bot.core.settings import PROJECT_ROOT, Settings, redact_url
 from bot.ops import logs
-from bot.ops.commands import agents, handoffs, report, review, serve
+from bot.ops.commands import agents, handoffs, nlu, report, review, serve
 from bot.ops.model import ModelInputs, ensure_model
 from bot.ops.stack import Stack
 from handoff.errors import StoreUnavailable
@@ -141,6 +141,12 @@ def cmd_report(args: argparse.Namespace) -> None:
     report.run(_settings(), args)
 
 
+def cmd_nlu(args: argparse.Namespace) -> None:
+    status = nlu.run(_settings(), args)
+    if status:
+        raise SystemExit(status)
+
+
 def _provider_url(settings: Settings) -> str:
     return settings.provider_url or f"http://127.0.0.1:{settings.provider_port}"
 
@@ -213,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_parser(sub).set_defaults(func=cmd_agents)
     review.add_parser(sub).set_defaults(func=cmd_review)
     report.add_parser(sub).set_defaults(func=cmd_report)
+    nlu.add_parser(sub).set_defaults(func=cmd_nlu)
     return parser
 
 

@@ -70,6 +70,25 @@ MESSAGES: dict[str, str] = {
     "canned_title": "title must be text of at most {limit} characters",
     "canned_text": "give the reply's text in Indonesian (id), English (en) or both",
     "canned_variable": "unknown variable {{{name}}} in the text (known: {known})",
+    # trainers' review and labels
+    "trainers_only": "only trainers and admins review and label what the bot did not understand",
+    "no_review_item": "there is no review item {id}",
+    "review_items": 'name the review items: "items", a list of 1 to {limit} ids',
+    "label_intent": 'name the intent: "intent" in the body, one of the domain\'s intents',
+    "no_examples": "this gateway has no NLU data folder to write examples into",
+    "not_customer_line": "{entry} is not a customer's message in {id}",
+    "example_duplicate": "already an example of {intent} at {where}: {example}",
+    "example_near_duplicate": "a near duplicate of {example} ({intent}, {where})",
+    "example_other_intent": "the same text is an example of {intent} at {where}: {example}",
+    "example_malformed_entity": "malformed entity mark: {detail}; mark one as [words](entity)",
+    "example_unknown_intent": "unknown intent {intent}",
+    "example_unknown_entity": "unknown entity {entity}",
+    "example_empty": "the example is empty",
+    "example_long": "an example has at most {limit} characters",
+    "example_lines": "an example is one line",
+    "example_control": "the example holds control characters",
+    "example_no_block": "no file under nlu_data/ has examples of {intent} yet",
+    "example_breaks_file": "the example would break {file}",
 }
 
 

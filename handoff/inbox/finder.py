@@ -41,6 +41,9 @@ def _day(raw: str, name: str, zone: ZoneInfo, *, end: bool) -> int:
     return int(moment.timestamp() * 1000) - (1 if end else 0)
 
 
+day_bound = _day  # a date's first or last millisecond, for the other lists' filters
+
+
 def query_from(params: Mapping[str, str], timezone: str) -> Query:
     """A Query from the search form's fields (`q`, `meter`, `ticket`, `transaction`, `agent`,
     `status`, `reason`, `channel`, `from`, `to` as dates, `limit`); raises Invalid naming the

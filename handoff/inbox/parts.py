@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.core.examples import ExampleBook
 from handoff.contacts import Contacts
 from handoff.inbox.accounts import Accounts
 from handoff.inbox.canned import Canned
@@ -18,7 +19,9 @@ from handoff.inbox.ratelimit import LoginLimiter
 from handoff.inbox.services import InboxServices, InboxSettings
 from handoff.inbox.sessions import Sessions
 from handoff.presence import Presence
+from handoff.review_items import ReviewItems
 from handoff.search import Search
+from handoff.transcript import Transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,9 @@ class Parts:
     outreach: Outreach
     settings: InboxSettings
     address_of: Callable[[str | None, str | None], str]  # the client, via trusted proxies
+    review: ReviewItems  # the trainers' review list
+    examples: ExampleBook | None  # nlu_data/, where labels go (None: this gateway has none)
+    transcript: Transcript
 
     @classmethod
     def build(cls, services: InboxServices) -> Parts:
@@ -55,6 +61,9 @@ class Parts:
             outreach=outreach,
             settings=services.settings,
             address_of=services.address_of,
+            review=ReviewItems(store),
+            examples=services.examples,
+            transcript=services.transcript,
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.core.channel import Media
+from bot.core.examples import ExampleBook
 from bot.core.hours import zone_label
 from bot.core.messages import ConversationKey
 from bot.core.templates import TemplateSpec
@@ -74,3 +75,4 @@ class InboxServices:
     # (peer, X-Forwarded-For) -> the client's address, through trusted proxies only
     address_of: Callable[[str | None, str | None], str] = lambda peer, _: peer or ""
     session_idle_s: int = 8 * 3600  # LOKET_INBOX_IDLE_MINUTES
+    examples: ExampleBook | None = None  # nlu_data/, where trainers' labels are written

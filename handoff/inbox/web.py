@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from handoff.inbox import api, language, reports
+from handoff.inbox import api, language, reports, trainer
 from handoff.inbox.auth import (
     COOKIE,
     CSRF_HEADER,
@@ -95,6 +95,16 @@ async def analytics_page(request: web.Request) -> web.StreamResponse:
     if not reports.may_see(caller.agent):
         raise web.HTTPSeeOther("/inbox")
     return web.FileResponse(STATIC / "analytics.html", headers=PAGE_HEADERS)
+
+
+async def review_page(request: web.Request) -> web.StreamResponse:
+    """The trainers' review (trainers and admins; anyone else goes to the inbox)."""
+    caller = await session_caller(request)
+    if caller is None:
+        raise web.HTTPSeeOther("/inbox/login")
+    if caller.agent.role.value not in ("trainer", "admin"):
+        raise web.HTTPSeeOther("/inbox")
+    return web.FileResponse(STATIC / "review.html", headers=PAGE_HEADERS)
 
 
 async def asset(request: web.Request) -> web.StreamResponse:
@@ -182,7 +192,8 @@ def setup(app: web.Application, services: Callable[[], InboxServices]) -> None:
     app.router.add_post("/inbox/login", login)
     app.router.add_post("/inbox/logout", logout)
     app.router.add_get("/inbox/static/{name:.+}", asset)
-    for method, path, view in api.ROUTES:
+    app.router.add_get("/inbox/review", review_page)
+    for method, path, view in (*api.ROUTES, *trainer.ROUTES):
         app.router.add_route(method, path, api.guarded(view))
     app.router.add_get("/inbox/analytics", analytics_page)
     reports.setup(app, services)

@@ -33,6 +33,7 @@ from tests.support import telegram_api as tg
 from tests.support import whatsapp_api as wa
 from tests.support.chat import SECRET_HEADER, open_chat
 from tests.support.inbox import open_handoff
+from tests.support.nlu import copy_nlu_data
 
 TELEGRAM_SECRET = "fuzz-telegram-secret"
 WHATSAPP_SECRET = "fuzz-meta-app-secret"
@@ -129,6 +130,7 @@ async def edges(redis_url: str, tmp_path: Path, store: Store) -> AsyncIterator[E
         whatsapp_api_url=cloud.url,
         webchat_per_minute=100_000,  # the fuzzer is no abuser: let every example through
         webchat_address_per_minute=100_000,
+        nlu_data_dir=copy_nlu_data(tmp_path),  # labels never touch the project's files
     )
     async with TestClient(TestServer(create_app(settings))) as client:
         secret = await open_chat(client, "fuzz-chat")
@@ -275,6 +277,10 @@ inbox_calls = st.sampled_from(
         ("PUT", "canned/{entry}"),
         ("GET", "media/{id}/{entry}"),
         ("GET", "queue"),
+        ("POST", "conversations/{id}/meant"),
+        ("GET", "review"),
+        ("POST", "review/label"),
+        ("POST", "review/dismiss"),
     ]
 )
 
@@ -287,7 +293,9 @@ inbox_calls = st.sampled_from(
     | st.fixed_dictionaries(
         {}, optional={"text": texts | json_values, "to": texts | json_values,
                       "resolution": st.sampled_from(["solved", "spam"]) | texts,
-                      "title": texts, "id": texts, "en": texts}
+                      "title": texts, "id": texts, "en": texts,
+                      "entry": texts | json_values, "intent": texts | json_values,
+                      "items": json_values, "example": texts | json_values}
     ).map(encode),
     headers=junk_headers,
 )  # fmt: skip

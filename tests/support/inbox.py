@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from bot.app import errors_middleware
 from bot.core.channel import Media, MediaUnavailable
 from bot.core.clients import parse_networks, resolver
+from bot.core.examples import ExampleBook
 from bot.core.messages import ConversationKey, IntentScore
 from bot.core.templates import TemplateSpec
 from handoff import Entry, Role, Transcript
@@ -74,6 +75,7 @@ def make_services(
     settings: InboxSettings | None = None,
     trusted_proxies: str = "",
     idle_s: int = 8 * 3600,
+    examples: ExampleBook | None = None,
 ) -> InboxServices:
     """The inbox's services on real Redis; `senders` stand for the channels' own (typing, read
     marks, templates), recording what they are asked."""
@@ -105,6 +107,7 @@ def make_services(
         typing=typing, mark_read=mark_read, templates=templates,
         settings=settings or InboxSettings(),
         address_of=resolver(parse_networks(trusted_proxies)), session_idle_s=idle_s,
+        examples=examples,
     )  # fmt: skip
 
 

@@ -35,7 +35,7 @@ def used_keys() -> set[str]:
                 found.add(literal)
     web = (STATIC.parent / "inbox" / "web.py").read_text()  # the login page's messages
     found |= set(re.findall(r'"(login\.[a-z_]+)"', web)) - {"login.html"}
-    for page in ("inbox.html", "login.html"):
+    for page in ("inbox.html", "login.html", "review.html"):
         source = (STATIC / page).read_text()
         found |= set(re.findall(r'data-i18n(?:-[a-z-]+)?="([^"]+)"', source))
         found |= {k for k in re.findall(r"\{\{([a-z_.]+)\}\}", source) if "." in k}

@@ -7,6 +7,7 @@ import { api, errorText } from "./api.js";
 import * as contact from "./contact.js";
 import * as i18n from "./i18n.js";
 import { conv, now, reasonLabel, state, toast } from "./page.js";
+import * as meant from "./meant.js";
 
 const { t } = i18n;
 function speaker(entry) {
@@ -78,6 +79,7 @@ export function entryView(entry, conversationId, reopen) {
     head.append(el("span", "intent", entry.intent + conf));
   }
   li.append(head, el("div", "text", entry.role === "system" ? systemText(entry) : entry.text));
+  if (entry.role === "customer" && !entry.payload) meant.decorate(li, entry, conversationId);
   const attachment = (entry.meta || {}).attachment;
   if (entry.role === "customer" && attachment && attachment.ref) {
     const link = el("a", "attachment", t("conv.open_attachment", {

@@ -354,6 +354,10 @@ async function start() {
   shortcuts.install(SHORTCUT_ACTIONS);
   alerts.start((id) => { search.clear(); openConversation(id); });
   await applyLanguage(me.data.preferences.language);
+  $("review-link").hidden = !["trainer", "admin"].includes(me.data.role);
+  // A link from elsewhere (the trainers' review) names the conversation to open.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("conversation");
+  if (wanted) openConversation(wanted);
   connectLive();
   setInterval(() => {
     for (const node of document.querySelectorAll("[data-since]")) {
