@@ -78,3 +78,13 @@ class TooManyRequests(LoketError):
 
 class ChatFull(LoketError):
     """Raised when the web chat keeps as many conversations as it may and none can make room."""
+
+
+class EvaluationFailed(LoketError):
+    """Raised when a model cannot be scored: the held-out set is malformed, or the model does
+    not load or `rasa test nlu` fails on it."""
+
+
+class DeployRefused(LoketError):
+    """Raised when a model is not switched to: it scores worse than the serving one beyond the
+    tolerance, it failed to load on a Rasa worker, or another deploy is under way."""
