@@ -337,6 +337,7 @@ def create_app(settings: Settings) -> web.Application:
         if sender is not None:
             app[SENDERS][sender.channel] = sender
     inbox.setup(app, lambda: _inbox_services(app))
+    inbox.setup_models(app, lambda: app[STORE], settings.data_dir)
     payments.setup(
         app,
         settings.provider_secret,

@@ -77,7 +77,8 @@ class Deployer:
     # --- what serves ------------------------------------------------------------------------
 
     async def serving(self) -> dict[str, str | None]:
-        """Each worker's model file (None when it does not answer)."""
+        """Each worker's model file name (Rasa gives no folder; None when it does not
+        answer)."""
         found: dict[str, str | None] = {}
         for worker in self._pool.workers:
             try:
@@ -91,7 +92,7 @@ class Deployer:
         if record is not None:
             return record.model_file
         files = [f for f in (await self.serving()).values() if f]
-        return files[0] if files else ""
+        return str(self._local(files[0])) if files else ""
 
     def _scores(self, model: Path | str) -> Scores | None:
         return read_scores(self._data_dir, model)

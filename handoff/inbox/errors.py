@@ -68,6 +68,12 @@ MESSAGES: dict[str, str] = {
     "canned_title": "title must be text of at most {limit} characters",
     "canned_text": "give the reply's text in Indonesian (id), English (en) or both",
     "canned_variable": "unknown variable {{{name}}} in the text (known: {known})",
+    # the bot's models (trainers and admins)
+    "trainers_only": "only trainers and admins see and change the bot's models",
+    "model_name": "name a model: the id or file name `loket models` shows",
+    "model_job_busy": "a {kind} is already under way (started by {by}); wait until it ends",
+    "no_model_job": "there is no model job {id}",
+    "no_report": "model {id} has no held-out report yet",
 }
 
 

@@ -346,6 +346,7 @@ async function start() {
   const [reasons] = await Promise.all([api("GET", "reasons"), loadCanned(), loadAgents()]);
   if (reasons.ok) state.reasons = reasons.data.reasons;
   $("auto-assign-set").hidden = !state.team.auto_assign || me.data.role === "trainer";
+  $("models-link").hidden = me.data.role === "agent"; // trainers and admins: the model page
   $("auto-assign").checked = me.data.preferences.auto_assign;
   wireActions();
   wireSearch();
