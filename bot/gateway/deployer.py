@@ -127,6 +127,12 @@ class Deployer:
         here: bool = await asyncio.to_thread(os.path.isfile, current) if current else False
         if here:
             serving = await self._scored(Path(current), progress)
+            if Path(serving.dataset).name != Path(candidate.dataset).name:
+                raise DeployRefused(
+                    f"the two models were scored on different held-out sets "
+                    f"({Path(candidate.dataset).name} and {Path(serving.dataset).name}); run "
+                    "`loket evaluate` on both with the same --dataset"
+                )
             comparison = compare(candidate, serving)
             await progress(
                 f"held-out macro-F1: {candidate.macro_f1:.3f} for {candidate.model}, "

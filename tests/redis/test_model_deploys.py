@@ -4,6 +4,7 @@ recorded, rolled back; against local servers speaking Rasa's HTTP API and a real
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -44,9 +45,7 @@ def model_file(folder: Path, data_dir: Path, name: str, macro_f1: float) -> Path
     path.write_bytes(b"model " + name.encode())
     s = scores(name, macro_f1)
     report_folder(data_dir, path).mkdir(parents=True, exist_ok=True)
-    (report_folder(data_dir, path) / "report.json").write_text(
-        __import__("json").dumps(s.to_json())
-    )
+    (report_folder(data_dir, path) / "report.json").write_text(json.dumps(s.to_json()))
     return path
 
 
@@ -211,3 +210,15 @@ async def test_a_queued_deploy_job_is_run_by_the_gateway_with_its_progress(
     failed = await setup.deploys.job(refused.id)
     assert failed is not None and failed.status == "failed" and "no model" in failed.error
     assert (await setup.deploys.latest_job()) == failed
+
+
+async def test_models_scored_on_different_held_out_sets_are_not_compared(
+    setup: Setup, workers: list[FakeRasa]
+) -> None:
+    other = model_file(setup.models, setup.data, "other", 0.99)
+    folder = report_folder(setup.data, other)
+    data = json.loads((folder / "report.json").read_text())
+    (folder / "report.json").write_text(json.dumps({**data, "dataset": "mine.jsonl"}))
+    with pytest.raises(DeployRefused, match=r"different held-out sets \(mine\.jsonl and held"):
+        await setup.deployer.deploy("other", "ana")
+    assert all(w.loads == [] for w in workers)
