@@ -31,7 +31,7 @@ from bot.ops import report
 from bot.ops.commands.handoffs import with_store
 from bot.ops.evaluation import DEFAULT_DATASET, evaluate
 from bot.ops.model import ModelInputs, ensure_model, model_path
-from handoff.deploys import Deploys, Job
+from handoff.deploys import Deploy, Deploys, Job
 from handoff.store import Store
 
 PICKUP_TIMEOUT_S = 30.0  # a queued deploy nobody takes up in this long is cancelled
@@ -189,32 +189,38 @@ def _when(ms: int) -> str:
 
 
 def cmd_models(settings: Settings, args: argparse.Namespace) -> None:
+    """The trained models (no Redis needed), then the recorded deploys (if Redis answers)."""
     current_inputs = model_id(model_path(ModelInputs(PROJECT_ROOT), settings.models_dir))
-    files = sorted(settings.models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime,
+    files = sorted(settings.models_dir.glob("loket-*.tar.gz"), key=lambda p: p.stat().st_mtime,
                    reverse=True)  # fmt: skip
+    history: list[Deploy] = []
+    unreachable = ""
 
     async def work(store: Store) -> None:
-        history = await Deploys(store).history(args.history)
-        serving = history[0].model if history else None
-        print(f"{'model':<20} {'trained':<16} {'MB':>5} {'macro-F1':>8}  notes")
-        for path in files:
-            if path.name.startswith("partial-"):
-                continue
-            mid = model_id(path)
-            scores = read_scores(settings.data_dir, path)
-            marks = (("serving", mid == serving), ("current training data", mid == current_inputs))
-            notes = [name for name, on in marks if on]
-            f1 = f"{scores.macro_f1:.3f}" if scores else "-"
-            print(f"{mid:<20} {_when(int(path.stat().st_mtime * 1000)):<16} "
-                  f"{path.stat().st_size / 1e6:>5.0f} {f1:>8}  {', '.join(notes)}")  # fmt: skip
-        print("\ndeploys, newest first:")
-        if not history:
-            print("  none recorded")
-        for d in history:
-            f1 = f"{d.macro_f1:.3f}" if d.macro_f1 is not None else "-"
-            print(f"  {_when(d.at)}  {d.kind:<8} {d.model:<18} macro-F1 {f1:<6} by {d.by}")
+        history.extend(await Deploys(store).history(args.history))
 
-    with_store(settings, work)
+    try:
+        with_store(settings, work)
+    except LoketError as exc:
+        unreachable = str(exc)
+    serving = history[0].model if history else None
+    print(f"{'model':<20} {'trained':<16} {'MB':>5} {'macro-F1':>8}  notes")
+    for path in files:
+        mid = model_id(path)
+        scores = read_scores(settings.data_dir, path)
+        marks = (("serving", mid == serving), ("current training data", mid == current_inputs))
+        notes = [name for name, on in marks if on]
+        f1 = f"{scores.macro_f1:.3f}" if scores else "-"
+        print(f"{mid:<20} {_when(int(path.stat().st_mtime * 1000)):<16} "
+              f"{path.stat().st_size / 1e6:>5.0f} {f1:>8}  {', '.join(notes)}")  # fmt: skip
+    print("\ndeploys, newest first:")
+    if unreachable:
+        print(f"  not known here: {unreachable}")
+    elif not history:
+        print("  none recorded")
+    for d in history:
+        f1 = f"{d.macro_f1:.3f}" if d.macro_f1 is not None else "-"
+        print(f"  {_when(d.at)}  {d.kind:<8} {d.model:<18} macro-F1 {f1:<6} by {d.by}")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
