@@ -82,7 +82,7 @@ class ChatFull(LoketError):
 
 class EvaluationFailed(LoketError):
     """Raised when a model cannot be scored: the held-out set is malformed, or the model does
-    not load or `rasa test nlu` fails on it."""
+    not load or cannot parse the held-out messages."""
 
 
 class DeployRefused(LoketError):

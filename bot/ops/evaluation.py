@@ -1,10 +1,11 @@
-"""Scoring a model on the held-out set: `rasa test nlu` predicts, Loket scores and keeps it.
+"""Scoring a model on the held-out set: the model parses each message, Loket scores and keeps it.
 
 The held-out set (`bench/datasets/heldout.jsonl` unless told otherwise) is written
 independently of the training data and never copied into `nlu_data/`. A prediction of
 `nlu_fallback` (the bot declined) counts as `out_of_scope`, as in `bench.nlu`: right for an
-out-of-scope message, wrong for any other. Rasa runs as a child process, like every Rasa part
-Loket drives, so TensorFlow never loads into the `loket` command itself.
+out-of-scope message, wrong for any other. The model is loaded in a child process
+(bot/assistant/scoring.py), like every Rasa part Loket drives, so TensorFlow never loads into
+the `loket` command itself.
 """
 
 from __future__ import annotations
@@ -81,19 +82,6 @@ def read_heldout(path: Path, intents: set[str]) -> list[Example]:
     return examples
 
 
-def nlu_yaml(examples: Sequence[Example]) -> str:
-    """The examples as Rasa NLU training data, for `rasa test nlu`. Square brackets are taken
-    out: Rasa would read "[x](y)" as an entity annotation."""
-    by_intent: dict[str, list[str]] = {}
-    for ex in examples:
-        by_intent.setdefault(ex.intent, []).append(ex.text.replace("[", "(").replace("]", ")"))
-    nlu = [
-        {"intent": name, "examples": "".join(f"- {text}\n" for text in texts)}
-        for name, texts in sorted(by_intent.items())
-    ]
-    return str(yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False))
-
-
 @dataclass(frozen=True, slots=True)
 class Prediction:
     text: str
@@ -105,45 +93,36 @@ class Prediction:
 def predict(
     model: Path, examples: Sequence[Example], log: Path, *, root: Path = PROJECT_ROOT
 ) -> list[Prediction]:
-    """Run `rasa test nlu` on the examples; its output goes to `log`."""
+    """Parse every example with the model, as the bot would, in a child process
+    (bot/assistant/scoring.py); its output goes to `log`."""
     with tempfile.TemporaryDirectory(prefix="loket-eval-") as tmp:
-        data, out = Path(tmp) / "heldout.yml", Path(tmp) / "out"
-        data.write_text(nlu_yaml(examples), encoding="utf-8")
-        cmd = [
-            sys.executable, "-m", "rasa", "test", "nlu",
-            "--model", str(model), "--nlu", str(data), "--out", str(out),
-            "--domain", str(root / "bot" / "domain.yml"),
-            "--successes", "--no-plot", "--no-warnings",
-        ]  # fmt: skip
+        source, target = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        source.write_text(
+            "".join(json.dumps({"text": e.text, "intent": e.intent}, ensure_ascii=False) + "\n"
+                    for e in examples),
+            encoding="utf-8",
+        )  # fmt: skip
+        cmd = [sys.executable, "-m", "bot.assistant.scoring", str(model), str(source), str(target)]
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w", encoding="utf-8") as output:
             result = subprocess.run(
                 cmd, cwd=root, env=rasa_env(), stdout=output, stderr=subprocess.STDOUT,
                 check=False,
             )  # fmt: skip
-        found = []
-        for name in ("intent_successes.json", "intent_errors.json"):
-            path = out / name
-            if path.exists():
-                found.extend(json.loads(path.read_text(encoding="utf-8")))
-        if result.returncode != 0 or not found:
+        if result.returncode != 0 or not target.exists():
             raise EvaluationFailed(
-                f"`rasa test nlu` failed on {model.name} (exit code {result.returncode}); "
-                f"its output is in {log}"
+                f"{model.name} could not be loaded or scored (exit code {result.returncode}); "
+                f"the output is in {log}"
             )
+        found = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     predictions = [
-        Prediction(
-            str(item["text"]),
-            str(item["intent"]),
-            str((item.get("intent_prediction") or {}).get("name") or FALLBACK),
-            float((item.get("intent_prediction") or {}).get("confidence") or 0.0),
-        )
+        Prediction(str(item["text"]), str(item["intent"]), str(item["predicted"]),
+                   float(item["confidence"]))
         for item in found
-    ]
+    ]  # fmt: skip
     if len(predictions) != len(examples):
-        raise EvaluationFailed(
-            f"`rasa test nlu` scored {len(predictions)} of {len(examples)} examples; see {log}"
-        )
+        raise EvaluationFailed(f"{len(predictions)} of {len(examples)} examples were scored; "
+                               f"see {log}")  # fmt: skip
     return predictions
 
 

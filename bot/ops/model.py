@@ -20,8 +20,9 @@ from bot.core.errors import TrainingFailed
 log = logging.getLogger(__name__)
 
 
-# Modules of bot/assistant/ the Rasa server loads to serve a model, not to train one.
-SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py"})
+# Modules of bot/assistant/ that are not training inputs: what the Rasa server loads to serve a
+# model, and the held-out scorer `loket evaluate` runs.
+SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py", "scoring.py"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.core.errors import EvaluationFailed
 from bot.core.scores import compare, model_id, read_scores
 from bot.ops import report
-from bot.ops.evaluation import Example, Prediction, nlu_yaml, read_heldout, score
+from bot.ops.evaluation import Example, Prediction, read_heldout, score
 
 INTENTS = {"greet", "buy_token", "out_of_scope"}
 
@@ -79,15 +78,6 @@ def test_held_out_lines_are_checked_and_every_bad_one_named(tmp_path: Path) -> N
     assert read_heldout(path, INTENTS) == [Example("halo kak", "greet")]
     with pytest.raises(EvaluationFailed, match="cannot read"):
         read_heldout(tmp_path / "missing.jsonl", INTENTS)
-
-
-def test_the_held_out_set_becomes_rasa_nlu_data_without_entity_markup() -> None:
-    data = yaml.safe_load(nlu_yaml([Example("beli [token](x) 50rb", "buy_token"),
-                                    Example("halo: kak", "greet")]))  # fmt: skip
-    assert data["nlu"] == [
-        {"intent": "buy_token", "examples": "- beli (token)(x) 50rb\n"},
-        {"intent": "greet", "examples": "- halo: kak\n"},
-    ]
 
 
 def test_a_model_is_named_by_its_input_hash() -> None:
