@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +21,11 @@ from typing import Any
 
 async def _score(model: str, items: list[dict[str, Any]]) -> None:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    # Rasa logs every parse at debug level unless told otherwise: thousands of lines.
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.WARNING)
     agent = Agent.load(model)
     for done, item in enumerate(items, start=1):
         parsed = await agent.parse_message(item["text"])
