@@ -33,6 +33,8 @@ from bot.core.metrics import Metrics
 from bot.core.settings import PROJECT_ROOT, Settings, redact_url
 from bot.core.templates import TemplateSpec
 from bot.gateway import health, payments
+from bot.gateway.deployer import Deployer, DeployPolicy
+from bot.gateway.model_tasks import ChildTasks
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
 from bot.gateway.router import Router, Team
@@ -43,6 +45,7 @@ from handoff import Conversations, LockTimeout, StoreUnavailable, Transcript, in
 from handoff.assignment import Assigner
 from handoff.backfill import Backfill
 from handoff.csat import Surveys
+from handoff.deploys import Deploys
 from handoff.guests import Guests
 from handoff.handoffs import Handoffs
 from handoff.limits import Limits
@@ -72,6 +75,7 @@ COURIER = web.AppKey("courier", Courier)
 SENDERS = web.AppKey("senders", dict[str, Sender])  # channel name -> its sender
 GUESTS = web.AppKey("guests", Guests)
 WEBCHAT = web.AppKey("webchat", WebChatGate)
+DEPLOYER = web.AppKey("deployer", Deployer)
 
 SWEEP_EVERY_S = 600  # how often web-chat conversations past their retention are deleted
 
@@ -145,10 +149,17 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             ) from exc
         session = aiohttp.ClientSession()
         metrics = app[METRICS]
+        deploys = Deploys(store)
         rasa = RasaPool(
             [RasaClient(session, url, settings.rasa_token, settings.bot_timeout)
              for url in settings.rasa_urls],
             metrics,
+            gate=deploys,  # a worker loading another model takes no new turns
+        )  # fmt: skip
+        app[DEPLOYER] = Deployer(
+            rasa, deploys, settings.data_dir, settings.models_dir,
+            DeployPolicy(settings.deploy_tolerance, drain_timeout=settings.bot_timeout + 5),
+            ChildTasks(settings.data_dir, settings.models_dir),
         )  # fmt: skip
         transcript = Transcript(store)
         app[STORE] = store
@@ -185,6 +196,7 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             asyncio.create_task(app[INTAKE].worker.run(), name="inbound worker"),
             asyncio.create_task(app[COURIER].worker.run(), name="delivery worker"),
             asyncio.create_task(rasa.watch(stop_probing), name="rasa pool probe"),
+            asyncio.create_task(app[DEPLOYER].run(stop_probing), name="model jobs"),
         ]
         stopping = asyncio.Event()
         sweeper = asyncio.create_task(_sweep(app[GUESTS], stopping), name="web chat retention")
@@ -339,6 +351,7 @@ def create_app(settings: Settings) -> web.Application:
         if sender is not None:
             app[SENDERS][sender.channel] = sender
     inbox.setup(app, lambda: _inbox_services(app))
+    inbox.setup_models(app, lambda: app[STORE], settings.data_dir)
     payments.setup(
         app,
         settings.provider_secret,

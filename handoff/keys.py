@@ -269,3 +269,44 @@ def review_scanned() -> str:
     """String: ms since epoch up to which conversations' transcripts were scanned for review
     items (the next scan starts a little before it)."""
     return f"{PREFIX}:review:scanned"
+
+
+# Models: which one the Rasa workers serve, switching them over, the jobs that do it
+# (handoff/deploys.py).
+
+
+def deploy_history() -> str:
+    """List (newest first): JSON {id, kind (deploy|rollback), model, model_file, by, at,
+    macro_f1, previous}: every model switch, kept at most 200."""
+    return f"{PREFIX}:models:deploys"
+
+
+def draining() -> str:
+    """Set: Rasa worker URLs taking no new turns while they load another model."""
+    return f"{PREFIX}:models:draining"
+
+
+def in_flight() -> str:
+    """Hash: Rasa worker URL -> turns the gateways have sent it that have not answered yet."""
+    return f"{PREFIX}:models:in-flight"
+
+
+def deploy_lock() -> str:
+    """String (redis-py Lock token): held while one deploy or rollback switches the workers."""
+    return f"{PREFIX}:models:lock"
+
+
+def model_jobs() -> str:
+    """List: ids of queued model jobs (train, deploy, rollback), oldest at the right."""
+    return f"{PREFIX}:models:jobs"
+
+
+def model_job(job_id: str) -> str:
+    """Hash with a TTL: kind, model, by, status (queued|running|done|failed), created_at,
+    steps (JSON list of progress lines), result (JSON), error."""
+    return f"{PREFIX}:models:job:{job_id}"
+
+
+def latest_model_job() -> str:
+    """String: the id of the model job queued last (what the inbox shows)."""
+    return f"{PREFIX}:models:job:latest"

@@ -89,3 +89,13 @@ class ExampleRefused(LoketError):
         super().__init__(message)
         self.code = code
         self.params = params
+
+
+class EvaluationFailed(LoketError):
+    """Raised when a model cannot be scored: the held-out set is malformed, or the model does
+    not load or cannot parse the held-out messages."""
+
+
+class DeployRefused(LoketError):
+    """Raised when a model is not switched to: it scores worse than the serving one beyond the
+    tolerance, it failed to load on a Rasa worker, or another deploy is under way."""

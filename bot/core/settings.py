@@ -70,6 +70,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
+    return value
+
+
 def _whole(
     env: Mapping[str, str], name: str, default: int, highest: int, *, lowest: int = 0
 ) -> int:
@@ -207,6 +220,9 @@ class Settings:
     webchat_frame_ancestors: str = "'none'"  # CSP frame-ancestors of /chat
     inbox_idle_minutes: int = 480  # an agent's session ends after this long without activity
     csat: bool = True  # LOKET_CSAT=off: no satisfaction question when an agent closes
+    # A new model may score at most this much macro-F1 below the serving one on the held-out
+    # set, or its deploy is refused (docs/training.md)
+    deploy_tolerance: float = 0.01
 
     @property
     def rasa_url(self) -> str | None:
@@ -288,4 +304,5 @@ class Settings:
             webchat_frame_ancestors=_frame_ancestors(env),
             inbox_idle_minutes=_whole(env, "LOKET_INBOX_IDLE_MINUTES", 480, 1440, lowest=1),
             csat=_switch(env, "LOKET_CSAT", True),
+            deploy_tolerance=_fraction(env, "LOKET_DEPLOY_TOLERANCE", 0.01),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -147,3 +148,29 @@ class RasaClient:
                 return data
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise self._failure(exc) from exc
+
+    async def load_model(self, model_file: str, timeout: float) -> None:
+        """Rasa's `PUT /model`: the worker loads `model_file` (a path on its own machine) and
+        serves it from then on; BotUnavailable with Rasa's reason if it cannot, and the worker
+        keeps its model. Rasa answers nothing else while it loads."""
+        try:
+            async with self._session.put(
+                f"{self.url}/model",
+                json={"model_file": model_file},
+                params={"token": self._token},
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as resp:
+                if resp.status != 204:
+                    raise BotUnavailable(f"Rasa refused the model ({resp.status}): "
+                                         f"{_reason(await resp.text())}")  # fmt: skip
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise self._failure(exc) from exc
+
+
+def _reason(body: str) -> str:
+    """The `message` of a Rasa error answer, else the start of the body."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:300]
+    return str(data.get("message") or body)[:300] if isinstance(data, dict) else body[:300]

@@ -8,6 +8,11 @@ taken out at once and the message goes to the next one — it never reached Rasa
 can happen twice; a worker that fails mid-turn is not retried elsewhere (the turn may have
 happened), the router hands over honestly instead. Taken-out workers are probed and come back
 when they answer.
+
+During a deploy (bot/gateway/deployer.py) a worker drains: the pool's gate refuses it new turns,
+so its conversations go to the others (or wait, when it is the only one) while it loads the new
+model; the gate counts the turns in flight on each worker so the deployer knows when the
+worker is idle.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.core.errors import BotUnavailable, BotUnreachable
 from bot.core.messages import ConversationKey, Inbound, Turn
@@ -28,7 +33,16 @@ from bot.gateway.rasa_client import RasaClient
 log = logging.getLogger(__name__)
 
 PROBE_EVERY_S = 2.0
+DRAIN_POLL_S = 0.1
 T = TypeVar("T")
+
+
+class Gate(Protocol):
+    """Shared by every gateway (handoff/deploys.py): which workers take turns now."""
+
+    async def enter(self, worker: str) -> bool: ...
+
+    async def leave(self, worker: str) -> None: ...
 
 
 def _rank(worker: str, conversation: str) -> bytes:
@@ -38,10 +52,19 @@ def _rank(worker: str, conversation: str) -> bytes:
 class RasaPool:
     """The gateway's `Bot`: sends each message to its conversation's worker."""
 
-    def __init__(self, workers: Sequence[RasaClient], metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        workers: Sequence[RasaClient],
+        metrics: Metrics | None = None,
+        *,
+        gate: Gate | None = None,
+        drain_wait: float = 300.0,
+    ) -> None:
         if not workers:
             raise ValueError("a Rasa pool needs at least one worker")
         self.workers = tuple(workers)
+        self.gate = gate
+        self._drain_wait = drain_wait
         self._down: set[str] = set()
         self._metrics = metrics or Metrics()
         self._metrics.rasa_workers_up.set(len(self.workers))
@@ -71,28 +94,61 @@ class RasaPool:
 
     async def status(self) -> dict[str, Any]:
         """The first worker that answers /status (they all serve the same model)."""
-        return await self._first(ConversationKey("status", "model"), lambda w: w.status())
+        return await self._first(
+            ConversationKey("status", "model"), lambda w: w.status(), gated=False
+        )
 
     async def _first(
         self,
         conversation: ConversationKey,
         call: Callable[[RasaClient], Awaitable[T]],
+        *,
+        gated: bool = True,
     ) -> T:
-        unreachable: list[str] = []
-        for worker in self.order(conversation):
-            try:
-                result = await call(worker)
-            except BotUnreachable as exc:
-                unreachable.append(f"{worker.url}: {exc}")
-                self._mark(worker, up=False)
-                self._metrics.rasa_errors.labels(worker.url, "unreachable").inc()
-                continue
-            except BotUnavailable:
-                self._metrics.rasa_errors.labels(worker.url, "failed").inc()
-                raise
-            self._mark(worker, up=True)
-            return result
+        gate = self.gate if gated else None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._drain_wait
+        while True:
+            unreachable: list[str] = []
+            draining = 0
+            for worker in self.order(conversation):
+                if gate is not None and not await gate.enter(worker.url):
+                    draining += 1  # loading another model: the next worker takes the turn
+                    continue
+                try:
+                    return await self._call(worker, call, unreachable)
+                except BotUnreachable:
+                    continue
+                finally:
+                    if gate is not None:
+                        await gate.leave(worker.url)
+            if not draining or loop.time() >= deadline:
+                break
+            # The workers left are loading a model (or there is one): the turn waits for them.
+            await asyncio.sleep(DRAIN_POLL_S)
+        if not unreachable:
+            raise BotUnreachable(f"every Rasa worker was still loading a model after "
+                                 f"{self._drain_wait:.0f} s")  # fmt: skip
         raise BotUnreachable("no Rasa worker could be reached: " + "; ".join(unreachable))
+
+    async def _call(
+        self,
+        worker: RasaClient,
+        call: Callable[[RasaClient], Awaitable[T]],
+        unreachable: list[str],
+    ) -> T:
+        try:
+            result = await call(worker)
+        except BotUnreachable as exc:
+            unreachable.append(f"{worker.url}: {exc}")
+            self._mark(worker, up=False)
+            self._metrics.rasa_errors.labels(worker.url, "unreachable").inc()
+            raise
+        except BotUnavailable:
+            self._metrics.rasa_errors.labels(worker.url, "failed").inc()
+            raise
+        self._mark(worker, up=True)
+        return result
 
     def _mark(self, worker: RasaClient, *, up: bool) -> None:
         if up and worker.url in self._down:

@@ -21,7 +21,7 @@ from bot.app import create_app
 from bot.core.errors import ConfigError, LoketError
 from bot.core.settings import PROJECT_ROOT, Settings, redact_url
 from bot.ops import logs
-from bot.ops.commands import agents, handoffs, nlu, report, review, serve
+from bot.ops.commands import agents, handoffs, models, nlu, report, review, serve
 from bot.ops.model import ModelInputs, ensure_model
 from bot.ops.stack import Stack
 from handoff.errors import StoreUnavailable
@@ -116,9 +116,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         stack.stop()
 
 
-def cmd_train(args: argparse.Namespace) -> None:
-    settings = _settings()
-    ensure_model(ModelInputs(PROJECT_ROOT), settings.models_dir, force=args.force)
+def cmd_models(args: argparse.Namespace) -> None:
+    models.run(_settings(), args)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -202,9 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         "LOKET_ACTIONS_URL name the shared Redis, Rasa server and action server",
     )
     run.set_defaults(func=cmd_run)
-    train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
-    train.add_argument("--force", action="store_true", help="train even if the model is current")
-    train.set_defaults(func=cmd_train)
+    models.add_parsers(sub)
+    for name in ("train", "evaluate", "deploy", "models"):
+        sub.choices[name].set_defaults(func=cmd_models)
     sandbox = sub.add_parser("sandbox", help="act on the sandbox provider's demo data")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     pay = sandbox_sub.add_parser(

@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -19,8 +20,9 @@ from bot.core.errors import TrainingFailed
 log = logging.getLogger(__name__)
 
 
-# Modules of bot/assistant/ the Rasa server loads to serve a model, not to train one.
-SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py"})
+# Modules of bot/assistant/ that are not training inputs: what the Rasa server loads to serve a
+# model, and the held-out scorer `loket evaluate` runs.
+SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py", "scoring.py"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,9 @@ def ensure_model(
 
 def _train(inputs: ModelInputs, models_dir: Path, target: Path, *, quiet: bool) -> None:
     partial = target.with_name(f"partial-{target.name}")
-    print(f"==> training the Rasa model {target.name} (inputs changed or model missing)")
+    started = time.monotonic()
+    print(f"==> training the Rasa model {target.name} (inputs changed or model missing); "
+          "Rasa shows each component as it trains", flush=True)  # fmt: skip
     cmd = [
         sys.executable, "-m", "rasa", "train",
         "--config", str(inputs.config),
@@ -131,7 +135,7 @@ def _train(inputs: ModelInputs, models_dir: Path, target: Path, *, quiet: bool) 
         raise TrainingFailed(f"`rasa train` failed with exit code {result.returncode}")
     partial.replace(target)  # atomic: a model under its final name is always complete
     _remove_stale(models_dir, keep=target)
-    print(f"==> model ready: {target}")
+    print(f"==> model ready: {target} (trained in {time.monotonic() - started:.0f} s)", flush=True)
 
 
 def _remove_stale(models_dir: Path, keep: Path, *, retain: int = 3) -> None:

@@ -71,7 +71,7 @@ MESSAGES: dict[str, str] = {
     "canned_text": "give the reply's text in Indonesian (id), English (en) or both",
     "canned_variable": "unknown variable {{{name}}} in the text (known: {known})",
     # trainers' review and labels
-    "trainers_only": "only trainers and admins review and label what the bot did not understand",
+    "trainers_only": "only trainers and admins review the bot's misses and change its models",
     "no_review_item": "there is no review item {id}",
     "review_items": 'name the review items: "items", a list of 1 to {limit} ids',
     "label_intent": 'name the intent: "intent" in the body, one of the domain\'s intents',
@@ -89,6 +89,11 @@ MESSAGES: dict[str, str] = {
     "example_control": "the example holds control characters",
     "example_no_block": "no file under nlu_data/ has examples of {intent} yet",
     "example_breaks_file": "the example would break {file}",
+    # the bot's models (trainers and admins)
+    "model_name": "name a model: the id or file name `loket models` shows",
+    "model_job_busy": "a {kind} is already under way (started by {by}); wait until it ends",
+    "no_model_job": "there is no model job {id}",
+    "no_report": "model {id} has no held-out report yet",
 }
 
 

@@ -3,6 +3,8 @@ and the bits of Rasa's HTTP API the gateway calls: for tests of the gateway's Ra
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from aiohttp import web
@@ -20,10 +22,17 @@ class FakeRasa:
         self.heard: list[tuple[str, str]] = []  # (sender, message)
         self.events: list[tuple[str, str]] = []  # (conversation, event)
         self.failing = False
+        self.model_file = f"{name}.tar.gz"
+        self.loads: list[str] = []  # every model file PUT /model was asked to load
+        self.refused_models: set[str] = set()  # these fail to load, as a broken archive would
+        self.load_seconds = 0.0  # Rasa answers nothing else while it loads
+        self.loading: tuple[float, float] | None = None  # the last load's (start, end)
+        self.heard_at: list[float] = []  # when each message arrived (time.monotonic)
         app = web.Application()
         app.router.add_post("/webhooks/loket/webhook", self._message)
         app.router.add_get("/status", self._status)
         app.router.add_post("/conversations/{cid}/tracker/events", self._event)
+        app.router.add_put("/model", self._load)
         self.server = TestServer(app, host="127.0.0.1")
 
     @property
@@ -43,10 +52,28 @@ class FakeRasa:
             return web.json_response({"error": "boom"}, status=500)
         body: dict[str, Any] = await request.json()
         self.heard.append((body["sender"], body["message"]))
+        self.heard_at.append(time.monotonic())
         return web.json_response(rasa_answer(f"{self.name} heard {body['message']}"))
 
     async def _status(self, request: web.Request) -> web.Response:
-        return web.json_response({"model_file": f"{self.name}.tar.gz", "model_id": self.name})
+        return web.json_response({"model_file": self.model_file, "model_id": self.name})
+
+    async def _load(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != "token":
+            return web.json_response({"message": "bad token"}, status=401)
+        model = (await request.json())["model_file"]
+        self.loads.append(model)
+        started = time.monotonic()
+        await asyncio.sleep(self.load_seconds)
+        self.loading = (started, time.monotonic())
+        if model in self.refused_models:
+            return web.json_response(
+                {"status": "failure", "reason": "LoadingError",
+                 "message": f"An unexpected error occurred. Error: cannot read {model}"},
+                status=500,
+            )  # fmt: skip
+        self.model_file = model
+        return web.Response(status=204)
 
     async def _event(self, request: web.Request) -> web.Response:
         self.events.append((request.match_info["cid"], (await request.json())["event"]))

@@ -347,6 +347,7 @@ async function start() {
   if (reasons.ok) state.reasons = reasons.data.reasons;
   $("auto-assign-set").hidden = !state.team.auto_assign || me.data.role === "trainer";
   $("analytics-link").hidden = me.data.role === "agent";
+  $("models-link").hidden = me.data.role === "agent"; // trainers and admins: the model page
   $("auto-assign").checked = me.data.preferences.auto_assign;
   wireActions();
   wireSearch();
