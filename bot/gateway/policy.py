@@ -21,6 +21,9 @@ from bot.core.reasons import NOT_UNDERSTOOD_INTENTS, Reason
 FALLBACK_ACTIONS = frozenset(
     {"action_rephrase", "utter_out_of_scope", "utter_please_rephrase", "action_default_fallback"}
 )
+# How the bot says it cannot help with what it understood (no rule for this turn): whatever
+# the intent, such a turn counts toward the handoff like one not understood.
+CANNOT_HELP_ACTIONS = frozenset({"action_cannot_help", "action_default_fallback"})
 # Answers that may honestly repeat: "sama-sama" twice is politeness, not a loop.
 REPEATABLE_INTENTS = frozenset({"greet", "thank", "goodbye"})
 MAX_FAILED_TURNS = 2  # the first miss gets a contextual rephrase, the second a person
@@ -98,7 +101,8 @@ def judge(inbound: Inbound, turn: Turn, memory: Memory) -> Verdict:
     same_ask = slot and slot == memory.requested_slot and collected == memory.collected
     asks = memory.slot_asks + 1 if same_ask else int(bool(slot))
     fell_back = not turn.actions or any(a in FALLBACK_ACTIONS for a in turn.actions)
-    missed = intent in NOT_UNDERSTOOD_INTENTS and fell_back
+    cannot_help = any(a in CANNOT_HELP_ACTIONS for a in turn.actions)
+    missed = (intent in NOT_UNDERSTOOD_INTENTS and fell_back) or cannot_help
     failed = memory.failed_turns + 1 if missed else 0
     nxt = Memory(failed, texts, slot, asks, collected)
 

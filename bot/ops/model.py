@@ -98,7 +98,7 @@ def ensure_model(
     Rasa's own progress is shown on stdout unless `quiet`.
     """
     # The pipeline's sentence encoder: training needs it and so does serving the model.
-    # Fetched here, with its own message, rather than deep inside Rasa.
+    # Checked here, so a missing install fails with its own message rather than deep in Rasa.
     ensure_weights()
     target = model_path(inputs, models_dir)
     if target.exists() and not force:

