@@ -4,9 +4,10 @@ check_transaction"), with the trainer's decision, grouped by similar text.
 
 An item's id is derived from its conversation and transcript line, so finding the same miss
 twice stores it once. Scanning is incremental (the conversations active since the last scan)
-and happens when the list is read, and for one conversation right after it was handed over:
-that handoff's record then keeps the ids of the items it produced (`review_items`), and every
-item keeps its conversation and line, so each leads to the other.
+and happens when the list is read, and for one conversation right after the bot handed it over
+for not understanding (not understood, frustrated, looping): that handoff's record then keeps
+the ids of the items it produced (`review_items`), and every item keeps its conversation and
+line, so each leads to the other.
 """
 
 from __future__ import annotations

@@ -259,7 +259,9 @@ class Router:
         # The notice carries what the bot made of the message, so trainers can review it.
         await self._answer(inbound, [_bot_line(turn, notice, meta={"handoff": signal.reason})])
         await self._conversations.remember(conversation, Memory().to_json(), language, turn.slots)
-        if self._review is not None:
+        if self._review is not None and signal.reason in reasons.ABOUT_UNDERSTANDING:
+            # Only these handoffs come from misunderstandings: their records list the review
+            # items behind them. Other misses are found when the review list is read.
             await self._review.scan_conversation(conversation)
         if signal.reason != Reason.BOT_UNAVAILABLE:
             try:
