@@ -143,8 +143,11 @@ async def edges(redis_url: str, tmp_path: Path, store: Store) -> AsyncIterator[E
 
 
 async def last_id(store: Store, stream: str) -> str:
-    newest = await store.redis.xrevrange(stream, count=1)
-    return str(newest[0][0]) if newest else ""
+    """The id of the last entry ever added: unlike the newest entry still there, it does not
+    change when the worker finishes (and deletes) an earlier entry meanwhile."""
+    if not await store.redis.exists(stream):
+        return ""
+    return str((await store.redis.xinfo_stream(stream))["last-generated-id"])
 
 
 async def records_are_whole(store: Store) -> None:

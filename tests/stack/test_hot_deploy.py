@@ -46,7 +46,9 @@ def evaluate(model: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def scored_model(model: Path, stack_settings: Settings) -> Path:
     """The project's model with its held-out report, made by `loket evaluate`."""
-    if read_scores(stack_settings.data_dir, model) is None:
+    # Other tests (the Models page's) may have left a small report of this model behind.
+    found = read_scores(stack_settings.data_dir, model)
+    if found is None or found.examples != 64:
         done = evaluate(model, stack_settings.data_dir)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "macro-F1" in done.stdout and "confusion matrix:" in done.stdout
@@ -90,7 +92,8 @@ def test_evaluate_writes_the_report_the_confusion_matrix_and_the_misclassified(
     folder = report_folder(stack_settings.data_dir, scored_model)
     scores = read_scores(stack_settings.data_dir, scored_model)
     assert scores is not None and scores.examples == 64 and scores.model == model_id(scored_model)
-    assert 0.8 < scores.macro_f1 <= 1.0 and len(scores.intents) == 18
+    gold = {json.loads(line)["intent"] for line in SAMPLE.read_text().splitlines() if line}
+    assert 0.8 < scores.macro_f1 <= 1.0 and gold <= set(scores.intents)  # and what it guessed
     assert (folder / "confusion.png").read_bytes().startswith(b"\x89PNG")
     page = (folder / "report.html").read_text()
     assert "<h2>Per intent</h2>" in page and "buy_token" in page
