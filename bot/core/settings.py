@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -18,14 +19,24 @@ from bot.core.templates import TemplateSpec, parse_templates
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
+_N = TypeVar("_N", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, parse: Callable[[str], _N], kind: str) -> _N | None:
+    """The variable read with `parse` (int or float); None when unset; "must be `kind`" else."""
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
-        port = int(raw)
+        return parse(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a port number, got {raw!r}") from None
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    port = _number(env, name, int, "a port number")
+    if port is None:
+        return default
     if not 0 <= port <= 65535:
         raise ConfigError(f"{name} must be between 0 and 65535, got {port}")
     return port
@@ -58,41 +69,29 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
+    value = _number(env, name, float, "seconds")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be seconds, got {raw!r}") from None
     if not 0 <= value <= 86_400:
-        raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+        raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {env[name].strip()!r}")
     return value
 
 
 def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
+    value = _number(env, name, float, "a number between 0 and 1")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
     if not 0 <= value <= 1:
-        raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
+        raise ConfigError(f"{name} must be between 0 and 1, got {env[name].strip()!r}")
     return value
 
 
 def _whole(
     env: Mapping[str, str], name: str, default: int, highest: int, *, lowest: int = 0
 ) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
+    value = _number(env, name, int, "a whole number")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if not lowest <= value <= highest:
         raise ConfigError(f"{name} must be between {lowest} and {highest}, got {value}")
     return value
