@@ -11,7 +11,8 @@ is a fold over the records, so it agrees with the transcripts an agent reads.
 - It was contained that day when no person took part: no handoff opened that day and no
   message of the customer's went to the people (waiting or with an agent).
 - Handoff rate by reason and by channel: handoffs per conversation that day; by intent: the
-  share of the customer's messages the bot gave that intent that ended in a handoff.
+  share of the customer's messages the bot gave that intent that ended in a handoff (over the
+  period and per day).
 - First reply: from the handoff to the first agent line after it (a template counts).
 - Resolution: the code an agent closed with, or "handed_back" (to the bot), or "open".
 - Satisfaction: by the day of the handoff it rates (handoff/csat.py).
@@ -123,6 +124,8 @@ class Tally:
     messages: Counter[str] = field(default_factory=Counter)
     intent_turns: Counter[str] = field(default_factory=Counter)
     intent_handed: Counter[str] = field(default_factory=Counter)
+    intent_day_turns: Counter[tuple[str, str]] = field(default_factory=Counter)  # (day, intent)
+    intent_day_handed: Counter[tuple[str, str]] = field(default_factory=Counter)
     handoffs: list[HandoffFact] = field(default_factory=list)
 
 
@@ -136,8 +139,11 @@ class _Turn:
 
     def add_to(self, tally: Tally) -> None:
         if self.day is not None:
-            tally.intent_turns[self.intent or NO_INTENT] += 1
-            tally.intent_handed[self.intent or NO_INTENT] += self.handed
+            intent = self.intent or NO_INTENT
+            tally.intent_turns[intent] += 1
+            tally.intent_handed[intent] += self.handed
+            tally.intent_day_turns[self.day, intent] += 1
+            tally.intent_day_handed[self.day, intent] += self.handed
 
 
 def fold(

@@ -20,7 +20,7 @@ from handoff.analytics import MAX_CONVERSATIONS, HandoffFact, Period, Tally, col
 from handoff.csat import SCORES
 from handoff.store import Store, now_ms
 
-TABLES = ("daily", "reasons", "channels", "intents", "resolutions", "csat")
+TABLES = ("daily", "reasons", "channels", "intents", "intents_daily", "resolutions", "csat")
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -75,6 +75,17 @@ def _per_channel(active: set[str], facts: list[HandoffFact]) -> dict[str, dict[s
     }
 
 
+def _per_intent(tally: Tally, day: str) -> dict[str, dict[str, Any]]:
+    """One day's customer messages per intent of the bot, those that ended in a handoff and
+    the rate, the intents with most handoffs first."""
+    turns = {i: n for (d, i), n in tally.intent_day_turns.items() if d == day}
+    handed = {i: tally.intent_day_handed[day, i] for i in turns}
+    return {
+        i: {"messages": n, "handoffs": handed[i], "rate": _rate(handed[i], n)}
+        for i, n in sorted(turns.items(), key=lambda kv: (-handed[kv[0]], -kv[1], kv[0]))
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     period: Period
@@ -111,6 +122,7 @@ class Report:
                 "messages": tally.messages.get(day, 0),
                 "by_reason": dict(Counter(f.reason for f in facts)),
                 "by_channel": _per_channel(active, facts),
+                "by_intent": _per_intent(tally, day),
                 "first_reply_median_s": _replies(facts)["median_s"],
                 "csat_answers": sum(1 for f in facts if f.csat is not None),
                 "csat_average": _satisfaction(facts)["average"],
@@ -210,6 +222,11 @@ class Report:
             return ["intent", "customer_messages", "handoffs", "handoff_rate_pct"], [
                 [i["intent"], i["messages"], i["handoffs"], _pct(i["rate"])] for i in self.by_intent
             ]
+        if name == "intents_daily":
+            return ["day", "intent", "customer_messages", "handoffs", "handoff_rate_pct"], [
+                [d["day"], intent, i["messages"], i["handoffs"], _pct(i["rate"])]
+                for d in self.days for intent, i in d["by_intent"].items()
+            ]  # fmt: skip
         if name == "resolutions":
             return ["resolution", "handoffs"], [
                 [r["resolution"], r["handoffs"]] for r in self.resolutions

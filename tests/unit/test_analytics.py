@@ -103,6 +103,27 @@ def test_a_handoff_counts_by_reason_channel_and_intent_and_is_not_contained() ->
     assert r.by_intent[0]["handoffs"] == 1  # the intents that end in handoffs come first
 
 
+def test_the_handoff_rate_per_intent_is_kept_per_day() -> None:
+    r = report_of({
+        "webchat:a": [*handed_over(at(1, 9), "h1", "not_understood", "nlu_fallback")],
+        "webchat:b": [customer(at(1, 10)), bot(at(1, 10) + 1, "nlu_fallback")],
+        "webchat:c": [customer(at(2, 9)), bot(at(2, 9) + 1, "nlu_fallback"),
+                      customer(at(2, 10)), bot(at(2, 10) + 1, "buy_token")],
+    })  # fmt: skip
+    days = {d["day"]: d["by_intent"] for d in r.days}
+    assert days["2026-11-30"] == {}
+    assert days["2026-12-01"] == {"nlu_fallback": {"messages": 2, "handoffs": 1, "rate": 0.5}}
+    assert days["2026-12-02"] == {
+        "nlu_fallback": {"messages": 1, "handoffs": 0, "rate": 0.0},
+        "buy_token": {"messages": 1, "handoffs": 0, "rate": 0.0},
+    }
+    header, rows = r.table("intents_daily")
+    assert header == ["day", "intent", "customer_messages", "handoffs", "handoff_rate_pct"]
+    assert rows == [["2026-12-01", "nlu_fallback", 2, 1, 50.0],
+                    ["2026-12-02", "buy_token", 1, 0, 0.0],
+                    ["2026-12-02", "nlu_fallback", 1, 0, 0.0]]  # fmt: skip
+
+
 def test_days_follow_the_service_clock_and_the_period() -> None:
     # 23:30 on 30 Nov in Jakarta is 16:30 UTC; 00:30 on 3 Dec is outside the period.
     r = report_of({
