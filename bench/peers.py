@@ -9,6 +9,7 @@ The builders at the end make the webhook bodies each platform posts.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -59,6 +60,8 @@ class ChannelApi:
         self._refusal: Refusal | None = None
         self._runner: web.AppRunner | None = None
         self._ids = itertools.count(1)
+        self._last: dict[str, float] = {}  # chat -> when its latest message arrived
+        self._changed: dict[str, asyncio.Event] = {}
 
     def refuse(self, status: int, retry_after: int | None = None) -> None:
         """Answer every send with this error until `accept()`."""
@@ -68,7 +71,25 @@ class ChannelApi:
         self._refusal = None
 
     def _arrived(self, chat: str, text: str) -> None:
-        self.arrivals.append(Arrival(self.channel, chat, text, time.perf_counter()))
+        now = time.perf_counter()
+        self.arrivals.append(Arrival(self.channel, chat, text, now))
+        self._last[chat] = now
+        if chat in self._changed:
+            self._changed[chat].set()
+
+    async def reply_after(self, chat: str, since: float, timeout: float) -> bool:
+        """Wait until a message for `chat` arrives at or after `since` (time.perf_counter());
+        False if none did within `timeout` seconds. One waiter per chat: a customer."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        event = self._changed.setdefault(chat, asyncio.Event())
+        while self._last.get(chat, float("-inf")) < since:
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                return False
+        return True
 
     def routes(self, app: web.Application) -> str:
         """Add the API's routes; the base URL path the gateway is configured with."""

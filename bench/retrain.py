@@ -12,12 +12,19 @@ scores before and after.
    `loket evaluate` does; the current model too, for the "before" figure (not counted in the
    loop: a serving model has its report already).
 4. Deploy: starts Loket's stack (embedded Redis, the action server, N Rasa workers serving the
-   current model) and switches it to the new model through the gateway's deployer, one drained
-   worker at a time (the score gate with tolerance 1.0: the figure is the switch's time).
+   current model), puts the 20 messages in its Redis as misunderstood customer messages with
+   the trainer's labels (review items, as the inbox's review page leaves them), and switches
+   the stack to the new model through the gateway's deployer, one drained worker at a time (the
+   score gate with tolerance 1.0: the figure is the switch's time). The deployer then reads the
+   earlier misses again with the new model, as after every deploy (not counted in the loop).
 
-Prints each stage's seconds and its share of the loop, the loop's total, and the held-out
-macro-F1 and accuracy before and after. The baseline in the same run is the current model's
-own scores. Figures, never pass/fail.
+Prints each stage's seconds and its share of the loop, the loop's total, the held-out macro-F1
+and accuracy before and after, and how many of the labelled messages each model gives their
+label (the current model's read before the switch). The baseline in the same run is the
+current model's own figures. Figures, never pass/fail.
+
+`--trained MODEL` skips training and deploys that model instead (a smoke run of the other
+stages; the suite passes a small cached model).
 """
 
 from __future__ import annotations
@@ -30,24 +37,30 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
 from bench.harness import ROOT, table
+from bot.core.messages import ConversationKey
 from bot.core.metrics import Metrics
 from bot.core.settings import Settings
 from bot.gateway.deployer import Deployer, DeployPolicy
 from bot.gateway.model_tasks import ChildTasks
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
+from bot.gateway.recheck import recheck
 from bot.ops import report
 from bot.ops.evaluation import DEFAULT_DATASET, evaluate
 from bot.ops.model import ModelInputs, ensure_model
 from bot.ops.processes import free_port
 from bot.ops.stack import Stack
-from handoff.deploys import Deploys
+from handoff import review_items
+from handoff.deploys import Deploys, Recheck
+from handoff.review_items import Item, ReviewFilter, ReviewItems
 from handoff.store import Store
+from handoff.transcript import Entry, Role, Transcript
 
 LABELLED = ROOT / "bench" / "datasets" / "labelled20.jsonl"
 
@@ -84,7 +97,32 @@ def _insert(folder: Path, intent: str, text: str) -> int:
     raise SystemExit(f"no intent {intent!r} in {folder}")
 
 
-async def deploy(settings: Settings, model: Path) -> float:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    seconds: float  # the switch
+    before: Recheck  # the labelled misses read by the serving model
+    after: Recheck  # and by the deployed one
+
+
+async def as_misses(store: Store, examples: list[dict[str, str]]) -> list[Item]:
+    """Each example as a customer message the bot fell back on, labelled by a trainer."""
+    transcript, review = Transcript(store), ReviewItems(store)
+    for n, example in enumerate(examples):
+        key = ConversationKey("webchat", f"retrain{n}")
+        await transcript.append(key, [Entry(Role.CUSTOMER, example["text"])])
+        await transcript.append(key, [Entry(Role.BOT, "Maaf?", intent="nlu_fallback",
+                                            confidence=0.3)])  # fmt: skip
+        await review.scan_conversation(key)
+    items = await review.items(ReviewFilter(status=""))
+    labels = {e["text"]: e["intent"] for e in examples}
+    for item in items:
+        await review.decide(
+            [item], status=review_items.LABELLED, by="bench", intent=labels[item.text]
+        )
+    return await review.items(ReviewFilter(status=""))
+
+
+async def deploy(settings: Settings, model: Path, examples: list[dict[str, str]]) -> Outcome:
     store = Store.from_url(settings.redis_url or "")
     async with aiohttp.ClientSession() as session:
         deploys = Deploys(store)
@@ -92,17 +130,21 @@ async def deploy(settings: Settings, model: Path) -> float:
         pool = RasaPool(clients, Metrics(), gate=deploys)
         deployer = Deployer(pool, deploys, settings.data_dir, model.parent,
                             DeployPolicy(tolerance=1.0, drain_timeout=35),
-                            ChildTasks(settings.data_dir, model.parent))  # fmt: skip
+                            ChildTasks(settings.data_dir, model.parent),
+                            ReviewItems(store))  # fmt: skip
         await deployer.reconcile(at_start=True)
+        before = await recheck(await as_misses(store, examples), pool.parse)
 
         async def progress(line: str) -> None:
             print(f"    {line}", file=sys.stderr, flush=True)
 
         started = time.perf_counter()
-        await deployer.deploy(str(model), "bench", progress)
+        switched = await deployer.deploy(str(model), "bench", progress)
         took = time.perf_counter() - started
     await store.close()
-    return took
+    if switched.recheck is None:
+        raise SystemExit("the deployer did not read the earlier misses again")
+    return Outcome(took, before, switched.recheck)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="labelled {text, intent} JSONL (default: 20 of them)")  # fmt: skip
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="held-out set")
     parser.add_argument("--workers", type=int, default=2, help="Rasa workers (default 2)")
+    parser.add_argument("--trained", type=Path, metavar="MODEL",
+                        help="deploy this model instead of training one (smoke runs)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.trained is not None and not args.trained.is_file():
+        parser.error(f"--trained: no model file {args.trained}")
+    examples = [json.loads(line) for line in args.examples.read_text("utf-8").splitlines()
+                if line.strip()]  # fmt: skip
     current = ensure_model(ModelInputs(ROOT), ROOT / "models", quiet=True)
     with tempfile.TemporaryDirectory(prefix="loket-retrain-") as tmp:
         work = Path(tmp)
@@ -130,8 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         added = label(work / "project", args.examples)
         timed(f"label {added} examples", started)
         started = time.perf_counter()
-        new = ensure_model(ModelInputs(work / "project"), work / "models", quiet=True)
-        timed("train", started)
+        if args.trained is None:
+            new = ensure_model(ModelInputs(work / "project"), work / "models", quiet=True)
+            timed("train", started)
+        else:
+            new = work / "models" / args.trained.name
+            new.parent.mkdir()
+            shutil.copy(args.trained, new)
+            timed(f"train (skipped: {args.trained.name} given)", started)
         started = time.perf_counter()
         after, predictions = evaluate(new, args.dataset, work / "new.log", root=ROOT)
         report.save(data_dir, after, predictions, None)
@@ -145,8 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("==> starting the stack (not counted)", file=sys.stderr, flush=True)
         settings = stack.start()
         try:
-            seconds = asyncio.run(deploy(settings, new))
-            stages.append((f"deploy to {args.workers} Rasa worker(s)", seconds))
+            outcome = asyncio.run(deploy(settings, new, examples))
+            stages.append((f"deploy to {args.workers} Rasa worker(s)", outcome.seconds))
         finally:
             stack.stop()
     total = sum(s for _, s in stages)
@@ -160,6 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         [f"after (+{added} examples)", f"{after.macro_f1:.3f}", f"{after.accuracy:.1%}",
          str(len(after.misses))],
         ["after / before", f"{after.macro_f1 / before.macro_f1:.3f}", "", ""],
+    ]))  # fmt: skip
+    print()
+    print(table(["the labelled misses", "given their label", "share"], [
+        ["before (current model)", f"{outcome.before.labelled_right} of {outcome.before.labelled}",
+         f"{outcome.before.labelled_right / max(1, outcome.before.labelled):.0%}"],
+        ["after (deployed model)", f"{outcome.after.labelled_right} of {outcome.after.labelled}",
+         f"{outcome.after.labelled_right / max(1, outcome.after.labelled):.0%}"],
     ]))  # fmt: skip
     return 0
 

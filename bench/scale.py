@@ -7,7 +7,8 @@ Starts one Loket in a temporary folder (its own Redis, sandbox, action server an
 workers as the largest `--workers`, Rasa's REST channel opened on the first), with Telegram
 (webhook) and WhatsApp pointed at local servers speaking each API. Then sends the same traffic
 — `--conversations` conversations at once, half on Telegram, half on WhatsApp, each posting
-`--turns` messages, every one as soon as the previous was acknowledged — to, in turn:
+`--turns` messages, the next once the bot answered the last (REST: its response; the channels:
+the bot's message reaching the API), as customers do — to, in turn:
 
 1. bare `rasa run`'s REST channel on the first worker (one process): the baseline;
 2. one gateway replica using 1, 2 … Rasa workers (`--workers`);
@@ -43,6 +44,7 @@ from bench.proxy import Nginx
 from bench.traffic import Customer, Tally, Traffic, print_tally, quantiles, settle, tally
 from bot.ops.processes import ChildProcess, free_port
 
+ANSWER_WAIT_S = 300.0  # longest a customer waits for an answer before writing again
 TARGETS = "targets: 2 workers >= 1.6x the baseline's throughput with p95 no worse; 1 worker >= 1.0x"
 
 
@@ -92,9 +94,16 @@ class Bench:
             conversations, ["rest"] if rest else ["telegram", "whatsapp"]
         )
 
+        apis = {api.channel: api for api in self.apis}
+
         async def conversation(customer: Customer) -> None:
+            # A customer reads the answer before writing again: REST's answer comes in its
+            # response, the channels' by the API.
             for seq in range(1, turns + 1):
-                await self.traffic.send(customer, seq, rasa_url=self.rest_url)
+                message = await self.traffic.send(customer, seq, rasa_url=self.rest_url)
+                if not rest and message.acked is not None:
+                    await apis[customer.channel].reply_after(customer.chat, message.acked,
+                                                             ANSWER_WAIT_S)  # fmt: skip
 
         pids = self.pids()
         cpu_before = {n: cpu_seconds(p) or 0.0 for n, p in pids.items()}

@@ -156,10 +156,11 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             metrics,
             gate=deploys,  # a worker loading another model takes no new turns
         )  # fmt: skip
+        review = ReviewItems(store)
         app[DEPLOYER] = Deployer(
             rasa, deploys, settings.data_dir, settings.models_dir,
             DeployPolicy(settings.deploy_tolerance, drain_timeout=settings.bot_timeout + 5),
-            ChildTasks(settings.data_dir, settings.models_dir),
+            ChildTasks(settings.data_dir, settings.models_dir), review,
         )  # fmt: skip
         transcript = Transcript(store)
         app[STORE] = store
@@ -177,7 +178,7 @@ def _resources(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         router = Router(
             conversations, transcript, handoffs, rasa, team,
             outbox=outbox, timeout=settings.bot_timeout, metrics=metrics,
-            assigner=assigner, surveys=Surveys(store, outbox), review=ReviewItems(store),
+            assigner=assigner, surveys=Surveys(store, outbox), review=review,
         )  # fmt: skip
         app[ROUTER] = router
         app[INTAKE] = Intake(store, router.handle, consumer=consumer,

@@ -1,7 +1,7 @@
 """Which model the Rasa workers serve: the deploy history, the gate that drains a worker while it
 loads another model, and the queue of model jobs (train, deploy, rollback) the gateway runs.
 
-A turn enters a worker through `enter` (refused while the worker drains, counted otherwise) and
+A turn enters the least busy worker that is not draining through `enter_least` (counted) and
 leaves through `leave`; the deployer drains a worker, waits until nothing is in flight on it,
 switches its model and lets it take turns again — one worker at a time.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,11 +23,19 @@ JOB_TTL_S = 7 * 86_400
 STEPS_KEPT = 100
 JOB_KINDS = ("train", "deploy", "rollback")
 
-# KEYS: draining set, in-flight hash. ARGV: worker URL. 1 and counted, or 0 while it drains.
-_ENTER = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-return 1
+# KEYS: draining set, in-flight hash. ARGV: worker URLs, preferred first. Counts a turn into
+# the one with the fewest in flight (the first of equals) and returns it; nil while all drain.
+_ENTER_LEAST = """
+local best, fewest = nil, nil
+for _, worker in ipairs(ARGV) do
+  if redis.call('SISMEMBER', KEYS[1], worker) == 0 then
+    local n = tonumber(redis.call('HGET', KEYS[2], worker) or '0')
+    if fewest == nil or n < fewest then best, fewest = worker, n end
+  end
+end
+if best == nil then return false end
+redis.call('HINCRBY', KEYS[2], best, 1)
+return best
 """
 
 # KEYS: in-flight hash. ARGV: worker URL. Never below zero (a drain may have reset it).
@@ -36,6 +44,31 @@ local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return n
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """The messages the bot misunderstood before a deploy (the trainers' review items, not
+    dismissed), read again by the model that deploy switched to."""
+
+    items: int  # read again
+    understood: int  # now understood: their label if they have one, else an intent of ours
+    labelled: int  # with a trainer's label or an agent's "the customer meant"
+    labelled_right: int  # of those, now given that label
+    unread: int = 0  # Rasa did not answer for them
+    at: int = 0  # ms
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """'12 of 40 earlier misses now understood (9 of 10 labelled ones get their label)'."""
+        line = f"{self.understood} of {self.items} earlier misses now understood"
+        if self.labelled:
+            line += f" ({self.labelled_right} of {self.labelled} labelled ones get their label)"
+        if self.unread:
+            line += f"; {self.unread} could not be read (Rasa did not answer)"
+        return line
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +83,18 @@ class Deploy:
     at: int  # ms
     macro_f1: float | None
     previous: str  # the model file served before, "" if unknown
+    recheck: Recheck | None = None  # the earlier misses read again, once done
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["recheck"] = self.recheck.to_json() if self.recheck else None
+        return data
+
+    @classmethod
+    def from_json(cls, raw: str, recheck: str | None = None) -> Deploy:
+        data = json.loads(raw)
+        data.pop("recheck", None)
+        return cls(**data, recheck=Recheck(**json.loads(recheck)) if recheck else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +120,18 @@ class Deploys:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._enter = store.redis.register_script(_ENTER)
+        self._enter_least = store.redis.register_script(_ENTER_LEAST)
         self._leave = store.redis.register_script(_LEAVE)
 
     # --- the drain gate ---------------------------------------------------------------------
 
-    async def enter(self, worker: str) -> bool:
-        """Count a turn into `worker`; False (nothing counted) while it drains."""
+    async def enter_least(self, workers: Sequence[str]) -> str | None:
+        """Count a turn into the worker of `workers` (preferred first) with the fewest turns in
+        flight across every gateway, and name it; None while they all drain."""
         async with self._store.guard():
-            return bool(await self._enter(keys=[keys.draining(), keys.in_flight()], args=[worker]))
+            chosen = await self._enter_least(keys=[keys.draining(), keys.in_flight()],
+                                             args=list(workers))  # fmt: skip
+        return str(chosen) if chosen else None
 
     async def leave(self, worker: str) -> None:
         async with self._store.guard():
@@ -137,7 +182,21 @@ class Deploys:
     async def history(self, limit: int = 20) -> list[Deploy]:
         async with self._store.guard():
             raw = await self._store.redis.lrange(keys.deploy_history(), 0, limit - 1)
-        return [Deploy(**json.loads(item)) for item in raw]
+            ids = [json.loads(item)["id"] for item in raw]
+            rechecks = await self._store.redis.hmget(keys.deploy_rechecks(), ids) if ids else []
+        return [Deploy.from_json(item, r) for item, r in zip(raw, rechecks, strict=True)]
+
+    async def save_recheck(self, deploy_id: str, recheck: Recheck) -> None:
+        redis = self._store.redis
+        async with self._store.guard():
+            await redis.hset(keys.deploy_rechecks(), deploy_id, json.dumps(recheck.to_json()))
+            if await redis.hlen(keys.deploy_rechecks()) > HISTORY_KEPT:
+                # Keep the rechecks of the deploys the history keeps.
+                kept = {json.loads(d)["id"] for d in await redis.lrange(keys.deploy_history(),
+                                                                        0, -1)}  # fmt: skip
+                gone = set(await redis.hkeys(keys.deploy_rechecks())) - kept
+                if gone:
+                    await redis.hdel(keys.deploy_rechecks(), *gone)
 
     async def current(self) -> Deploy | None:
         found = await self.history(1)

@@ -281,6 +281,12 @@ def deploy_history() -> str:
     return f"{PREFIX}:models:deploys"
 
 
+def deploy_rechecks() -> str:
+    """Hash: deploy id -> JSON {items, understood, labelled, labelled_right, unread, at}: the
+    messages misunderstood before that deploy, read again by the model it deployed."""
+    return f"{PREFIX}:models:rechecks"
+
+
 def draining() -> str:
     """Set: Rasa worker URLs taking no new turns while they load another model."""
     return f"{PREFIX}:models:draining"

@@ -12,6 +12,11 @@ Chat also stretches words: "tolonggg", "makasihhh", "kakkk", "sorryyy". `unelong
 letter repeated three times or more once — or twice when that makes a known word with a double
 letter ("maaaaf" → "maaf", "gooood" → "good") — before the root is looked up; the intent
 classifier reads the words that way too.
+
+Sastrawi's own dictionary is a list: every affix the stemmer tries on a word it has not seen
+(a meter number, a reference, a typo — most messages have one) scans its 30 000 words, which
+took 40 % of a Rasa worker's CPU under load (bench/scale.py). Here the same words are a set, and
+the factory's unbounded per-word cache is left out (`root` keeps a bounded one).
 """
 
 from __future__ import annotations
@@ -29,10 +34,29 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
+from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
+from Sastrawi.Stemmer.Stemmer import Stemmer
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
+
+class WordSet(ArrayDictionary):  # type: ignore[misc]
+    """Sastrawi's dictionary, looked up in a set instead of a list: the same answers."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = frozenset(w for w in words if w and w.strip())
+
+    def contains(self, word: str) -> bool:
+        return word in self.words
+
+    def count(self) -> int:
+        return len(self.words)
+
+    def add(self, word: str) -> None:
+        raise TypeError("the stemmer's dictionary is fixed")
+
+
 _factory = StemmerFactory()
-_stemmer = _factory.create_stemmer()
+_stemmer = Stemmer(WordSet(_factory.get_words()))
 _RUN = re.compile(r"([a-z])\1{2,}")
 _DOUBLE = re.compile(r"([a-z])\1")
 _ENGLISH = Path(__file__).with_name("wordlists") / "english_double_letters.txt"

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,8 +25,10 @@ from bot.core.errors import BotUnavailable, DeployRefused, LoketError
 from bot.core.scores import Comparison, Scores, compare, model_id, read_scores
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
+from bot.gateway.recheck import earlier_misses, recheck
 from handoff.deploys import Deploy, Deploys, Job
 from handoff.errors import LockTimeout, StoreUnavailable
+from handoff.review_items import ReviewItems
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class Deployer:
         models_dir: Path,
         policy: DeployPolicy,
         tasks: ModelTasks,
+        review: ReviewItems | None = None,
     ) -> None:
         self._pool = pool
         self._deploys = deploys
@@ -73,6 +76,7 @@ class Deployer:
         self._models_dir = models_dir
         self._policy = policy
         self._tasks = tasks
+        self._review = review  # the earlier misses, read again after each switch
 
     # --- what serves ------------------------------------------------------------------------
 
@@ -150,7 +154,8 @@ class Deployer:
         else:
             await progress(f"held-out macro-F1 {candidate.macro_f1:.3f}; the serving model's "
                            "file is not here to compare with")  # fmt: skip
-        return await self._switch_all(path, current, "deploy", by, candidate.macro_f1, progress)
+        record = await self._switch_all(path, current, "deploy", by, candidate.macro_f1, progress)
+        return await self._recheck(record, progress)
 
     async def rollback(self, by: str, progress: Progress = _quiet) -> Deploy:
         """Back to the model served before the current one (no score gate: it served)."""
@@ -167,9 +172,26 @@ class Deployer:
         if not await asyncio.to_thread(path.is_file):
             raise DeployRefused(f"the earlier model {path.name} is no longer in {path.parent}")
         scores = self._scores(path)
-        return await self._switch_all(
+        record = await self._switch_all(
             path, current.model_file, "rollback", by, scores.macro_f1 if scores else None, progress
         )
+        return await self._recheck(record, progress)
+
+    async def _recheck(self, record: Deploy, progress: Progress) -> Deploy:
+        """Read the messages misunderstood before this switch again with the model it switched
+        to; the count is kept with the deploy. A failure here leaves the deploy as it is."""
+        if self._review is None:
+            return record
+        try:
+            items = await earlier_misses(self._review, record.at)
+            await progress(f"reading the {len(items)} earlier misses again with {record.model}")
+            found = await recheck(items, self._pool.parse)
+            await self._deploys.save_recheck(record.id, found)
+        except (BotUnavailable, StoreUnavailable) as exc:
+            await progress(f"could not read the earlier misses again: {exc}")
+            return record
+        await progress(found.summary())
+        return replace(record, recheck=found)
 
     async def _switch_all(
         self, path: Path, previous: str, kind: str, by: str, macro_f1: float | None,

@@ -149,6 +149,21 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise self._failure(exc) from exc
 
+    async def parse(self, text: str) -> IntentScore | None:
+        """Rasa's `POST /model/parse`: the intent the serving model gives `text` (its NLU only:
+        no tracker is read or written). BotUnavailable when Rasa does not answer."""
+        try:
+            async with self._session.post(
+                f"{self.url}/model/parse", json={"text": text}, params={"token": self._token},
+                timeout=self._timeout,
+            ) as resp:  # fmt: skip
+                if resp.status != 200:
+                    raise BotUnavailable(f"Rasa /model/parse answered {resp.status}")
+                data = await resp.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise self._failure(exc) from exc
+        return _score(data.get("intent") or {}) if isinstance(data, dict) else None
+
     async def load_model(self, model_file: str, timeout: float) -> None:
         """Rasa's `PUT /model`: the worker loads `model_file` (a path on its own machine) and
         serves it from then on; BotUnavailable with Rasa's reason if it cannot, and the worker

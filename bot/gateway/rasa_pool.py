@@ -1,13 +1,15 @@
-"""Several Rasa servers behind one gateway: each conversation is served by one healthy worker.
+"""Several Rasa servers behind one gateway: each turn is served by one healthy worker.
 
 Rasa keeps its trackers in Redis, and the router lets one turn of a conversation run at a time
-across all replicas (its turn lock), so any worker may answer any conversation. The pool sends
-a conversation to the same worker while that worker is up (rendezvous hashing: adding or
-losing a worker moves only its own conversations). A worker that refuses the connection is
-taken out at once and the message goes to the next one — it never reached Rasa, so nothing
-can happen twice; a worker that fails mid-turn is not retried elsewhere (the turn may have
-happened), the router hands over honestly instead. Taken-out workers are probed and come back
-when they answer.
+across all replicas (its turn lock), so any worker may answer any conversation. Each turn goes
+to the worker with the fewest turns in flight, counted across every gateway in Redis; among
+equally busy ones, to the conversation's own (rendezvous hashing: adding or losing a worker
+moves only its own conversations), so under an even load a conversation stays on one worker,
+and a burst that hashing would pile on one worker spreads over all. A worker that refuses the
+connection is taken out at once and the message goes to the next one — it never reached Rasa,
+so nothing can happen twice; a worker that fails mid-turn is not retried elsewhere (the turn
+may have happened), the router hands over honestly instead. Taken-out workers are probed and
+come back when they answer.
 
 During a deploy (bot/gateway/deployer.py) a worker drains: the pool's gate refuses it new turns,
 so its conversations go to the others (or wait, when it is the only one) while it loads the new
@@ -22,11 +24,12 @@ import contextlib
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from bot.core.errors import BotUnavailable, BotUnreachable
-from bot.core.messages import ConversationKey, Inbound, Turn
+from bot.core.messages import ConversationKey, Inbound, IntentScore, Turn
 from bot.core.metrics import Metrics
 from bot.gateway.rasa_client import RasaClient
 
@@ -38,9 +41,10 @@ T = TypeVar("T")
 
 
 class Gate(Protocol):
-    """Shared by every gateway (handoff/deploys.py): which workers take turns now."""
+    """Shared by every gateway (handoff/deploys.py): which workers take turns now, and how many
+    turns each has in flight."""
 
-    async def enter(self, worker: str) -> bool: ...
+    async def enter_least(self, workers: Sequence[str]) -> str | None: ...
 
     async def leave(self, worker: str) -> None: ...
 
@@ -66,6 +70,7 @@ class RasaPool:
         self.gate = gate
         self._drain_wait = drain_wait
         self._down: set[str] = set()
+        self._in_flight: Counter[str] = Counter()  # this gateway's calls on each worker
         self._metrics = metrics or Metrics()
         self._metrics.rasa_workers_up.set(len(self.workers))
 
@@ -98,6 +103,13 @@ class RasaPool:
             ConversationKey("status", "model"), lambda w: w.status(), gated=False
         )
 
+    async def parse(self, text: str) -> IntentScore | None:
+        """The serving model's intent for `text`, from the first worker that answers (NLU only:
+        no conversation is touched, so no worker's gate is entered)."""
+        spread = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()  # over the workers
+        return await self._first(ConversationKey("parse", spread), lambda w: w.parse(text),
+                                 gated=False)  # fmt: skip
+
     async def _first(
         self,
         conversation: ConversationKey,
@@ -105,23 +117,28 @@ class RasaPool:
         *,
         gated: bool = True,
     ) -> T:
+        """`call` on the least busy worker that takes it: the up workers first, then the ones
+        taken out (one may be back); a worker refusing the connection is passed over."""
         gate = self.gate if gated else None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._drain_wait
         while True:
             unreachable: list[str] = []
-            draining = 0
-            for worker in self.order(conversation):
-                if gate is not None and not await gate.enter(worker.url):
-                    draining += 1  # loading another model: the next worker takes the turn
-                    continue
-                try:
-                    return await self._call(worker, call, unreachable)
-                except BotUnreachable:
-                    continue
-                finally:
-                    if gate is not None:
-                        await gate.leave(worker.url)
+            draining = False
+            for tier in self._tiers(conversation):
+                left = list(tier)
+                while left:
+                    worker = await self._enter(left, gate)
+                    if worker is None:
+                        draining = True  # loading another model, every one left
+                        break
+                    left.remove(worker)
+                    try:
+                        return await self._call(worker, call, unreachable)
+                    except BotUnreachable:
+                        continue
+                    finally:
+                        await self._leave(worker, gate)
             if not draining or loop.time() >= deadline:
                 break
             # The workers left are loading a model (or there is one): the turn waits for them.
@@ -130,6 +147,30 @@ class RasaPool:
             raise BotUnreachable(f"every Rasa worker was still loading a model after "
                                  f"{self._drain_wait:.0f} s")  # fmt: skip
         raise BotUnreachable("no Rasa worker could be reached: " + "; ".join(unreachable))
+
+    def _tiers(self, conversation: ConversationKey) -> tuple[list[RasaClient], list[RasaClient]]:
+        ranked = self.order(conversation)
+        return ([w for w in ranked if w.url not in self._down],
+                [w for w in ranked if w.url in self._down])  # fmt: skip
+
+    async def _enter(self, workers: list[RasaClient], gate: Gate | None) -> RasaClient | None:
+        """Count a turn into the worker of `workers` with the fewest turns in flight (the first
+        of equals: the conversation's own while the load is even); None while they all drain.
+        With a gate the count is every gateway's (in Redis), else this one's."""
+        if gate is None:
+            chosen = min(workers, key=lambda w: self._in_flight[w.url])
+        else:
+            url = await gate.enter_least([w.url for w in workers])
+            if url is None:
+                return None
+            chosen = next(w for w in workers if w.url == url)
+        self._in_flight[chosen.url] += 1
+        return chosen
+
+    async def _leave(self, worker: RasaClient, gate: Gate | None) -> None:
+        self._in_flight[worker.url] -= 1
+        if gate is not None:
+            await gate.leave(worker.url)
 
     async def _call(
         self,

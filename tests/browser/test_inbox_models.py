@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from bot.core.settings import Settings
 from bot.ops import report
 from bot.ops.evaluation import Prediction, score
-from handoff.deploys import Deploys
+from handoff.deploys import Deploys, Recheck
 from handoff.store import Store
 from tests.browser.conftest import NEEDS_BROWSER, Login
 
@@ -26,7 +26,8 @@ async def test_a_trainer_sees_the_serving_models_report_and_a_refused_rollback(
     scores = score(model, "heldout.jsonl", predictions, 1.0)
     report.save(settings.data_dir, scores, predictions, None)
     deploys = Deploys(store)
-    await deploys.record("deploy", scores.model, str(model), "ana", scores.macro_f1, "")
+    done = await deploys.record("deploy", scores.model, str(model), "ana", scores.macro_f1, "")
+    await deploys.save_recheck(done.id, Recheck(40, 12, 10, 9, 0, done.at))
 
     agent = await agent_page("budi")
     await expect(agent.locator("#models-link")).to_be_hidden()
@@ -43,6 +44,9 @@ async def test_a_trainer_sees_the_serving_models_report_and_a_refused_rollback(
     await expect(image).to_be_visible()
     assert await image.evaluate("img => img.complete && img.naturalWidth > 100")
     await expect(page.locator("#history")).to_contain_text(f"deploy · {scores.model}")
+    await expect(page.locator("#history")).to_contain_text(
+        "12 dari 40 pesan yang dulu tidak dipahami kini dipahami (9 dari 10 yang sudah dilabeli"
+    )
 
     await page.click("#rollback")  # nothing recorded before: refused, with the reason
     await expect(page.locator("#job-steps .error")).to_contain_text(

@@ -13,13 +13,16 @@ import aiohttp
 import pytest
 
 from bot.core.errors import DeployRefused
+from bot.core.messages import ConversationKey
 from bot.core.metrics import Metrics
 from bot.core.scores import IntentScore, Scores, report_folder
 from bot.gateway.deployer import Deployer, DeployPolicy, Progress
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
-from handoff.deploys import Deploys
+from handoff.deploys import Deploys, Recheck
+from handoff.review_items import DISMISSED, LABELLED, ReviewFilter, ReviewItems
 from handoff.store import Store
+from handoff.transcript import Entry, Role, Transcript
 from tests.support.builders import make_inbound, make_key
 from tests.support.rasa_api import FakeRasa
 
@@ -62,6 +65,7 @@ async def workers() -> AsyncIterator[list[FakeRasa]]:
 class Setup:
     def __init__(self, store: Store, workers: list[FakeRasa], tmp: Path,
                  session: aiohttp.ClientSession) -> None:  # fmt: skip
+        self.review = ReviewItems(store)
         self.deploys = Deploys(store)
         self.pool = RasaPool([RasaClient(session, w.url, "token", timeout=5) for w in workers],
                              Metrics(), gate=self.deploys)  # fmt: skip
@@ -70,7 +74,7 @@ class Setup:
         self.data = tmp / "var"
         policy = DeployPolicy(tolerance=0.01, drain_timeout=5)
         self.deployer = Deployer(self.pool, self.deploys, self.data, self.models, policy,
-                                 ScoredOnly())  # fmt: skip
+                                 ScoredOnly(), self.review)  # fmt: skip
         self.old = model_file(self.models, self.data, "old", 0.90)
         for w in workers:
             w.model_file = str(self.old)
@@ -222,3 +226,82 @@ async def test_models_scored_on_different_held_out_sets_are_not_compared(
     with pytest.raises(DeployRefused, match=r"different held-out sets \(mine\.jsonl and held"):
         await setup.deployer.deploy("other", "ana")
     assert all(w.loads == [] for w in workers)
+
+
+async def test_after_a_deploy_the_earlier_misses_are_read_again_and_counted(
+    store: Store, setup: Setup, workers: list[FakeRasa]
+) -> None:
+    """Four misses before the deploy (two labelled, one dismissed besides), read again by the
+    new model: the deploy's record keeps how many it understands now."""
+    transcript = Transcript(store)
+    key = ConversationKey("telegram", "42")
+    for text in ("tagihan pdam brp", "asdf", "token ga masuk2", "cuaca besok", "xyz"):
+        await transcript.append(key, [Entry(Role.CUSTOMER, text)])
+        await transcript.append(key, [Entry(Role.BOT, "Maaf?", intent="nlu_fallback",
+                                            confidence=0.3)])  # fmt: skip
+    assert await setup.review.scan() == 5
+    items = {i.text: i for i in await setup.review.items(ReviewFilter(status=""))}
+    await setup.review.decide([items["token ga masuk2"]], status=LABELLED, by="tia",
+                              intent="check_token")  # fmt: skip
+    await setup.review.decide([items["cuaca besok"]], status=LABELLED, by="tia",
+                              intent="out_of_scope")  # fmt: skip
+    await setup.review.decide([items["xyz"]], status=DISMISSED, by="tia")
+    new = model_file(setup.models, setup.data, "new", 0.95)
+    for w in workers:
+        w.understands[str(new)] = {
+            "tagihan pdam brp": "check_bill", "token ga masuk2": "check_token",
+            "cuaca besok": "greet", "xyz": "greet",
+        }  # fmt: skip
+    lines: list[str] = []
+
+    async def progress(line: str) -> None:
+        lines.append(line)
+
+    record = await setup.deployer.deploy("new", "tia", progress)
+    # pdam: an intent now (unlabelled); asdf: still falls back; the token question gets its
+    # label; the weather was labelled out of scope but now gets greet; xyz was dismissed.
+    assert record.recheck is not None
+    assert (record.recheck.items, record.recheck.understood) == (4, 2)
+    assert (record.recheck.labelled, record.recheck.labelled_right, record.recheck.unread) == (
+        2, 1, 0,
+    )  # fmt: skip
+    assert "2 of 4 earlier misses now understood (1 of 2 labelled ones get their label)" in lines
+    assert (await setup.deploys.history(1))[0].recheck == record.recheck
+    # Rolled back to the old model, which understands none of them: only the weather, refused
+    # again, is right.
+    back = await setup.deployer.rollback("tia")
+    assert back.recheck == Recheck(4, 1, 2, 1, 0, back.recheck.at if back.recheck else 0)
+
+
+async def test_a_recheck_rasa_cannot_answer_leaves_the_deploy_done(
+    store: Store, setup: Setup, workers: list[FakeRasa]
+) -> None:
+    transcript = Transcript(store)
+    key = ConversationKey("telegram", "43")
+    await transcript.append(key, [Entry(Role.CUSTOMER, "asdf")])
+    await transcript.append(key, [Entry(Role.BOT, "Maaf?", intent="nlu_fallback", confidence=0.3)])
+    model_file(setup.models, setup.data, "new", 0.95)
+    for w in workers:
+        w.failing_parse = True
+    record = await setup.deployer.deploy("new", "tia")
+    assert (
+        record.model == "new"
+        and [w.model_file for w in workers] == [str(setup.models / "loket-new.tar.gz")] * 2
+    )
+    assert record.recheck == Recheck(0, 0, 0, 0, 1, record.recheck.at if record.recheck else 0)
+
+
+async def test_the_gate_counts_every_gateways_turns_and_passes_draining_workers_over(
+    store: Store,
+) -> None:
+    one, other = Deploys(store), Deploys(store)  # two gateways on one Redis
+    assert await one.enter_least(["w1", "w2"]) == "w1"  # equally idle: the preferred one
+    assert await other.enter_least(["w1", "w2"]) == "w2"  # w1 has the first gateway's turn
+    assert await one.enter_least(["w2", "w1"]) == "w2"  # one each: the preferred one
+    await other.leave("w1")
+    assert await one.enter_least(["w2", "w1"]) == "w1"  # now the least busy
+    await one.drain("w1")
+    assert await other.enter_least(["w1", "w2"]) == "w2"
+    await one.drain("w2")
+    assert await other.enter_least(["w1", "w2"]) is None  # all loading a model
+    assert (await one.in_flight("w1"), await one.in_flight("w2")) == (1, 3)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.messages import ConversationKey
+from handoff.deploys import Deploys, Recheck
 from handoff.review import collect, misses_in
 from handoff.store import Store
 from handoff.transcript import Entry, Role, Transcript
@@ -114,6 +115,24 @@ def test_the_command_prints_and_exports(redis_url: str, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "must be more than 0" in bad.stderr
     unwritable = loket("review", "--export", str(tmp_path / "no" / "dir.jsonl"), env=env)
     assert unwritable.returncode == 2 and "cannot write" in unwritable.stderr
+
+
+async def test_the_command_shows_per_deployed_model_the_earlier_misses_now_understood(
+    store: Store, redis_url: str
+) -> None:
+    deploys = Deploys(store)
+    first = await deploys.record("deploy", "aaa111", "/m/loket-aaa111.tar.gz", "tia", 0.9, "")
+    await deploys.save_recheck(first.id, Recheck(40, 12, 10, 9, 0, first.at))
+    await deploys.record("deploy", "bbb222", "/m/loket-bbb222.tar.gz", "tia", 0.91, "")
+    shown = loket("review", env={"REDIS_URL": redis_url})
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    at = lines.index("earlier misses read again by each deployed model, newest first:")
+    # The newer deploy was not read again (yet): only the first has a line.
+    assert len(lines) == at + 2 and "aaa111" in lines[at + 1]
+    assert lines[at + 1].endswith(
+        "12 of 40 earlier misses now understood (9 of 10 labelled ones get their label)"
+    )
 
 
 async def test_exported_lines_are_json_a_trainer_can_label(store: Store, tmp_path: Path) -> None:

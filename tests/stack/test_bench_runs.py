@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.core.reasons import Reason
 from bot.core.settings import PROJECT_ROOT
 from tests.support.cli import run_bench
+from tests.support.models import worse_model
 
 
 def output_of(name: str, *args: str, timeout: float) -> str:
@@ -50,3 +51,17 @@ def test_scale_compares_rasa_run_with_the_gateway(model: Path) -> None:
     assert "Loket, 1 Rasa worker, 1 gateway" in out
     assert "where one turn's time goes" in out and "NLU pipeline alone" in out
     assert "peak resident memory" in out
+
+
+def test_retrain_labels_deploys_and_reads_the_misses_again(model: Path) -> None:
+    # The small cached model stands in for training; a small held-out set, one Rasa worker.
+    dataset = PROJECT_ROOT / "bench" / "datasets" / "sample_heldout.jsonl"
+    out = output_of(
+        "retrain", "--trained", str(worse_model()), "--workers", "1", "--dataset", str(dataset),
+        timeout=900,
+    )  # fmt: skip
+    assert "label 20 examples" in out and "train (skipped" in out
+    assert "deploy to 1 Rasa worker(s)" in out and "label -> new model serving" in out
+    assert "before (current model)" in out and "after (+20 examples)" in out
+    assert "before (current model)" in out.split("the labelled misses", 1)[1]
+    assert " of 20 " in out.split("after (deployed model)", 1)[1].splitlines()[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.assistant.indonesian import IndonesianTokenizer, root, unelongate
 from bot.assistant.intent_classifier import LinearIntentClassifier
 from bot.assistant.sentence_features import SentenceEncoderFeaturizer
 from bot.core.errors import EncoderUnavailable
+from bot.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,23 @@ def sentence_encoder() -> SentenceEncoder:
 )
 def test_root_maps_spellings_and_affixes_to_one_word(written: str, expected: str) -> None:
     assert root(written) == expected
+
+
+def test_the_stemmer_with_a_word_set_gives_sastrawis_own_roots() -> None:
+    """The set-based dictionary answers as Sastrawi's list does, on the training words and on
+    words no dictionary has (numbers, references, typos)."""
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    from bot.assistant.indonesian import _stemmer
+
+    sastrawi = StemmerFactory().create_stemmer()
+    text = " ".join(p.read_text("utf-8") for p in (PROJECT_ROOT / "nlu_data").glob("*.yml"))
+    words = sorted(set(re.findall(r"[a-z]{3,}", text.lower())))[::40]  # Sastrawi is slow
+    words += ["pemasangannya", "ditolaknya", "trx2611004", "mengkonfirmasikan", "xyzabc"]
+    assert len(words) > 80
+    assert [_stemmer.stem(w) for w in words] == [sastrawi.stem(w) for w in words]
+    with pytest.raises(TypeError):
+        _stemmer.dictionary.add("baru")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -52,6 +53,24 @@ async def test_a_conversation_stays_with_one_worker_and_conversations_spread(
                  for key in keys}  # fmt: skip
     assert all(len(names) == 1 for names in served_by.values())
     assert all(len(w.heard) >= 9 for w in workers)  # 30 conversations over 3: none idle
+
+
+async def test_a_burst_hashing_would_pile_on_one_worker_spreads_over_the_idle_ones(
+    workers: list[FakeRasa], session: aiohttp.ClientSession
+) -> None:
+    pool = pool_of(session, [w.url for w in workers], Metrics())
+    home = workers[0].url
+    keys = [k for k in (make_key(f"p{n}") for n in range(200)) if pool.order(k)[0].url == home]
+    keys = keys[:6]
+    assert len(keys) == 6  # six conversations whose own worker is the first
+    for w in workers:
+        w.answer_seconds = 0.2
+    await asyncio.gather(*(pool.send(make_inbound("halo", k)) for k in keys))
+    assert [len(w.heard) for w in workers] == [2, 2, 2]  # each took two of the six at once
+    # One at a time, each goes to its own worker again.
+    for key in keys:
+        await pool.send(make_inbound("lagi", key))
+    assert len(workers[0].heard) == 2 + 6
 
 
 async def test_an_unreachable_worker_is_taken_out_and_its_conversations_move(

@@ -221,6 +221,8 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> None:
     for d in history:
         f1 = f"{d.macro_f1:.3f}" if d.macro_f1 is not None else "-"
         print(f"  {_when(d.at)}  {d.kind:<8} {d.model:<18} macro-F1 {f1:<6} by {d.by}")
+        if d.recheck:
+            print(f"  {'':16}  {d.recheck.summary()}")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,7 +3,8 @@
 Reads the transcripts in Redis (nothing is changed): every message the bot classified as
 `nlu_fallback` or `out_of_scope` or that led to a "not understood" handoff, and the messages
 just before a frustrated customer's complaint or a loop. Same text, one row, commonest first.
-`--export FILE.jsonl` writes them with an empty "intent" for a trainer to fill in.
+`--export FILE.jsonl` writes them with an empty "intent" for a trainer to fill in. Then, per
+deployed model, how many of the messages misunderstood before it that model understands.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from pathlib import Path
 from bot.core.errors import LoketError
 from bot.core.settings import Settings
 from bot.ops.commands.handoffs import with_store
+from handoff.deploys import Deploy, Deploys
 from handoff.review import Row, collect
 from handoff.store import Store
 
 DAY_MS = 24 * 3600 * 1000
+DEPLOYS_SHOWN = 5
 
 
 def _shorten(text: str, width: int) -> str:
@@ -52,6 +55,16 @@ def print_rows(rows: list[Row], limit: int) -> None:
     print(f"\n{len(rows)} misunderstood message(s){hidden}")
 
 
+def print_rechecks(history: list[Deploy]) -> None:
+    """Per deployed model, how many of the messages misunderstood before it it understands."""
+    rechecked = [(d, d.recheck) for d in history if d.recheck is not None]
+    if rechecked:
+        print("\nearlier misses read again by each deployed model, newest first:")
+    for d, recheck in rechecked:
+        when = datetime.fromtimestamp(d.at / 1000).strftime("%d-%m %H:%M")
+        print(f"  {when}  {d.kind:<8} {d.model:<18} {recheck.summary()}")
+
+
 def export(rows: list[Row], path: Path) -> None:
     try:
         with path.open("w", encoding="utf-8") as out:
@@ -75,6 +88,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
             export(rows, args.export)
         else:
             print_rows(rows, args.limit)
+            print_rechecks(await Deploys(store).history(DEPLOYS_SHOWN))
 
     with_store(settings, work)
 

@@ -64,8 +64,16 @@ async function refresh() {
   $("deploy").hidden = !latest;
   if (latest) $("deploy").textContent = t("models.deploy", { model: latest.model });
   $("history").replaceChildren(...d.history.map((h) => el("li", "",
-    `${i18n.zoned(h.at, Date.now())} · ${h.kind} · ${h.model} · ${h.macro_f1 === null ? "-" : h.macro_f1.toFixed(3)} · ${h.by}`)));
+    `${i18n.zoned(h.at, Date.now())} · ${h.kind} · ${h.model} · ${h.macro_f1 === null ? "-" : h.macro_f1.toFixed(3)} · ${h.by}`
+    + (h.recheck ? ` · ${recheckText(h.recheck)}` : ""))));
   return renderJob(d.job);
+}
+
+// The messages misunderstood before a deploy, read again by the model it deployed.
+function recheckText(r) {
+  let text = t("models.recheck", { understood: r.understood, items: r.items });
+  if (r.labelled) text += " " + t("models.recheck_labelled", { right: r.labelled_right, labelled: r.labelled });
+  return text;
 }
 
 async function follow() {
