@@ -88,6 +88,7 @@ class Ticket:
     note: str
     customer_id: str | None = None
     meter_number: str | None = None
+    existing: bool = False  # opening it again gave the ticket this customer already had
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,13 @@ class Fields:
 
     def optional(self, name: str, read: Callable[[str], str]) -> str | None:
         return None if self._data.get(name) is None else read(name)
+
+    def flag(self, name: str) -> bool:
+        """A boolean that may be left out (false)."""
+        value = self._data.get(name, False)
+        if not isinstance(value, bool):
+            raise self._bad(name, "true or false")
+        return value
 
     def integer(self, name: str) -> int:
         value = self._data.get(name)
@@ -230,6 +238,7 @@ def parse_ticket(data: object) -> Ticket:
         note=f.text("note"),
         customer_id=f.optional("customer_id", f.text),
         meter_number=f.optional("meter_number", f.text),
+        existing=f.flag("existing"),
     )
 
 

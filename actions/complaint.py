@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.answers import Outage
 from actions.display import digits, when
 from actions.message import entity
 from actions.privacy import may_look_up, own_tickets
@@ -130,11 +131,7 @@ class ActionOpenComplaint(Action):
             if ticket_id and reported and same_place(reported, area):
                 # One report per place per conversation: a follow-up ("kok belum nyala") is
                 # answered from the first report, never filed again.
-                say(dispatcher, "utter_report_exists", area=area, ticket_id=ticket_id)
-                for outage in outages:
-                    say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
-                        restore=when(outage.estimated_restore, language))  # fmt: skip
-                return [SlotSet("complaint_description", None)]
+                return _already_reported(dispatcher, area, ticket_id, outages, language)
             for outage in outages:
                 say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
                     restore=when(outage.estimated_restore, language))  # fmt: skip
@@ -147,6 +144,12 @@ class ActionOpenComplaint(Action):
         except ProviderError as exc:
             provider_down(dispatcher, f"opening a complaint failed: {exc}")
             return []
+        if ticket.existing:
+            # The same customer reported this place earlier (another conversation, another
+            # channel): the provider gave that ticket back; say so rather than "opened".
+            events = _already_reported(dispatcher, area, ticket.ticket_id, [], language)
+            return [SlotSet("ticket_id", ticket.ticket_id), SlotSet("reported_area", area),
+                    *events]  # fmt: skip
         say(dispatcher, "utter_complaint_opened", ticket_id=ticket.ticket_id, note=ticket.note)
         # The place stays: more details about the same problem ("sejak subuh") are not a
         # second report.
@@ -155,6 +158,17 @@ class ActionOpenComplaint(Action):
             SlotSet("reported_area", area),
             SlotSet("complaint_description", None),
         ]
+
+
+def _already_reported(
+    dispatcher: CollectingDispatcher, area: str, ticket_id: str, outages: list[Outage],
+    language: str,
+) -> list[EventType]:  # fmt: skip
+    say(dispatcher, "utter_report_exists", area=area, ticket_id=ticket_id)
+    for outage in outages:
+        say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
+            restore=when(outage.estimated_restore, language))  # fmt: skip
+    return [SlotSet("complaint_description", None)]
 
 
 def same_place(first: str, second: str) -> bool:

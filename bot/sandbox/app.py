@@ -113,8 +113,9 @@ async def bill(request: web.Request) -> web.Response:
 
 async def open_complaint(request: web.Request) -> web.Response:
     complaint = inputs.complaint_request(await _body(request))
-    ticket = await request.app[UTILITY].open_complaint(complaint)
-    return _json(ticket.as_json(), status=201)
+    ticket, created = await request.app[UTILITY].open_complaint(complaint)
+    # The same customer reporting the same outage again: its ticket, not a second one.
+    return _json({**ticket.as_json(), "existing": not created}, status=201 if created else 200)
 
 
 async def complaint(request: web.Request) -> web.Response:

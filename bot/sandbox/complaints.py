@@ -15,6 +15,7 @@ from bot.sandbox.scripts import CREATE_IF_ABSENT
 from handoff.store import Store
 
 _TICKET_ID = re.compile(r"TKT[0-9]{6}")
+REPORT_WINDOW_S = 24 * 3600  # a customer's outage report of one area covers that long
 
 NEXT_STEPS = {
     Category.OUTAGE: (
@@ -69,7 +70,28 @@ class Complaints:
         for ticket in tickets:
             await self._insert(ticket)
 
-    async def open(self, complaint: Complaint) -> Ticket:
+    async def open(self, complaint: Complaint) -> tuple[Ticket, bool]:
+        """The ticket and whether it is new: an identified customer's second outage report of
+        the same area, while the first ticket is not resolved (within a day), gets the first
+        ticket back instead of a new one."""
+        report = _report_key(complaint)
+        if report is not None:
+            async with self._store.guard():
+                earlier = await self._store.redis.get(report)
+            if earlier:
+                try:
+                    ticket = await self.get(earlier)
+                except TicketNotFound:
+                    ticket = None
+                if ticket is not None and ticket.status is not TicketStatus.RESOLVED:
+                    return ticket, False
+        ticket = await self._new(complaint)
+        if report is not None:
+            async with self._store.guard():
+                await self._store.redis.set(report, ticket.ticket_id, ex=REPORT_WINDOW_S)
+        return ticket, True
+
+    async def _new(self, complaint: Complaint) -> Ticket:
         now = int(self._clock() * 1000)
         customer = complaint.customer
         while True:  # ticket ids are random; never overwrite an existing one
@@ -98,3 +120,12 @@ class Complaints:
         if not fields:
             raise TicketNotFound(f"no complaint ticket has the id {ticket_id}")
         return Ticket.from_fields(fields)
+
+
+def _report_key(complaint: Complaint) -> str | None:
+    """Where an identified customer's outage report of one area is remembered (None: not one)."""
+    customer = complaint.customer
+    area = complaint.area or (customer.area if customer else None)
+    if complaint.category is not Category.OUTAGE or customer is None or not area:
+        return None
+    return keys.open_report(customer.customer_id, " ".join(area.lower().split()))

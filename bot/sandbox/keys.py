@@ -38,6 +38,12 @@ def ticket(ticket_id: str) -> str:
     return f"{PREFIX}:ticket:{ticket_id}"
 
 
+def open_report(customer_id: str, area: str) -> str:
+    """String (expires after a day): the ticket of the outage this customer reported for this
+    area (lowercased), so a second report of it gets the same ticket."""
+    return f"{PREFIX}:report:{customer_id}:{area}"
+
+
 def outages() -> str:
     """Hash: outage id -> JSON {area, cause, started_at, estimated_restore} (ms)."""
     return f"{PREFIX}:outages"

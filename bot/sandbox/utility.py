@@ -128,7 +128,8 @@ class Utility:
     async def bill(self, number: str) -> Bill:
         return await self.customers.bill(number)
 
-    async def open_complaint(self, request: ComplaintRequest) -> Ticket:
+    async def open_complaint(self, request: ComplaintRequest) -> tuple[Ticket, bool]:
+        """The ticket, and whether it is new (see Complaints.open)."""
         by_id = by_meter = None
         if request.customer_id is not None:
             by_id = await self.customers.find(request.customer_id, "customer_id")
@@ -142,9 +143,10 @@ class Utility:
         complaint = Complaint(
             request.description, request.category, by_id or by_meter, request.area
         )
-        ticket = await self.complaints.open(complaint)
-        log.info("sandbox ticket %s opened (%s)", ticket.ticket_id, ticket.category.value)
-        return ticket
+        ticket, created = await self.complaints.open(complaint)
+        if created:
+            log.info("sandbox ticket %s opened (%s)", ticket.ticket_id, ticket.category.value)
+        return ticket, created
 
     async def complaint(self, ticket_id: str) -> Ticket:
         return await self.complaints.get(ticket_id)

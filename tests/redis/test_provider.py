@@ -11,7 +11,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions.complaint import ActionOpenComplaint
 from actions.provider import (
     Bill,
     Customer,
@@ -190,6 +193,39 @@ async def test_open_and_read_a_complaint(provider: Provider) -> None:
         description="tiang listrik miring", category="other", area="Cimahi"
     )
     assert by_area.area == "Cimahi" and by_area.customer_id is None
+
+
+async def test_a_second_report_of_one_outage_is_the_first_ticket(provider: Provider) -> None:
+    first = await provider.open_complaint(
+        description="listrik mati sejak pagi", category="outage", meter_number=BUDI_METER
+    )
+    again = await provider.open_complaint(
+        description="masih mati", category="outage", customer_id=BUDI_ID
+    )
+    assert (first.existing, again.existing) == (False, True)
+    assert again.ticket_id == first.ticket_id
+
+
+async def test_a_customers_outage_reported_in_two_conversations_is_filed_once(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action itself, in two conversations (another day, another channel) of the customer
+    whose meter number it knows: the second one says the report is registered."""
+    monkeypatch.setenv("LOKET_PROVIDER_URL", provider.base_url)
+    said = []
+    for conversation in ("telegram:777001", "whatsapp:6281234"):
+        slots = {"language": "id", "area": "Coblong, Bandung", "meter_number": BUDI_METER,
+                 "complaint_description": "listrik mati dari subuh"}  # fmt: skip
+        tracker = Tracker(conversation, slots, {"text": "listrik mati"}, [], False, None, {},
+                          "action_listen")  # fmt: skip
+        dispatcher = CollectingDispatcher()
+        events = await ActionOpenComplaint().run(dispatcher, tracker, {})
+        said.append(([m["response"] for m in dispatcher.messages], events))
+    (first, first_events), (second, second_events) = said
+    assert "utter_complaint_opened" in first and "utter_report_exists" not in first
+    assert second == ["utter_report_exists"]
+    ticket = [e["value"] for e in first_events if e.get("name") == "ticket_id"]
+    assert [e["value"] for e in second_events if e.get("name") == "ticket_id"] == ticket
 
 
 async def test_complaint_errors(provider: Provider) -> None:

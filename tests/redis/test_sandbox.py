@@ -379,8 +379,32 @@ async def test_a_complaint_opens_a_ticket(api: TestClient) -> None:
     assert (ticket["customer_id"], ticket["meter_number"]) == (BUDI_ID, BUDI_METER)
     assert ticket["ticket_id"] in ticket["note"] and "petugas" in ticket["note"]
     assert parse_time(ticket["created_at"]) == parse_time(ticket["updated_at"])
+    assert ticket.pop("existing") is False
     found = await ok(await api.get(f"/complaints/{ticket['ticket_id'].lower()}"))
     assert found == ticket
+
+
+async def test_a_customers_second_report_of_one_outage_gets_its_first_ticket(
+    api: TestClient, store: Store
+) -> None:
+    first = await ok(await api.post("/complaints", json=complaint_body()), 201)
+    # Later, from another conversation, by meter number, the area written another way.
+    body = complaint_body(customer_id=None, meter_number=BUDI_METER, area="coblong,  BANDUNG",
+                          description="listrik masih mati total")  # fmt: skip
+    again = await ok(await api.post("/complaints", json=body), 200)
+    assert again["ticket_id"] == first["ticket_id"] and again["existing"] is True
+    assert again["description"] == "listrik mati sejak pagi"  # the ticket as filed
+    # Not the same report: another place, another customer, another kind of complaint.
+    elsewhere = complaint_body(area="Sukajadi, Bandung")
+    other_customer = complaint_body(customer_id=HENDRA_ID)
+    meter = complaint_body(category="meter", description="meteran bunyi terus")
+    for body in (elsewhere, other_customer, meter):
+        new = await ok(await api.post("/complaints", json=body), 201)
+        assert new["ticket_id"] != first["ticket_id"] and new["existing"] is False
+    # Once the first ticket is resolved, the next outage there is a new report.
+    await store.redis.hset(sandbox_keys.ticket(first["ticket_id"]), "status", "resolved")
+    after = await ok(await api.post("/complaints", json=complaint_body()), 201)
+    assert after["ticket_id"] != first["ticket_id"]
 
 
 async def test_a_complaint_may_name_only_an_area(api: TestClient) -> None:
@@ -494,6 +518,7 @@ async def test_seeding_again_duplicates_and_resets_nothing(store: Store) -> None
         mine = await order(api)
         await ok(await api.post("/transactions/TRXDEMO0002/pay"))
         ticket = await ok(await api.post("/complaints", json=complaint_body()), 201)
+        del ticket["existing"]  # a field of the answer to opening it, not of the ticket
     before = await keys_of_sandbox(store)
     paid_before = await store.redis.hgetall(sandbox_keys.transaction("TRXDEMO0002"))
     async with sandbox(store) as api:
