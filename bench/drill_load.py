@@ -9,8 +9,8 @@ server with Rasa's REST channel opened too, and the gateway as its own process) 
 arrives. Then, on the gateway and on `rasa run`'s REST channel in turn (same model, same run):
 
 1. burst: `--conversations` conversations at once, half on Telegram, half on WhatsApp, each
-   posting `--turns` messages, every one as soon as the previous was acknowledged (Telegram's
-   and Meta's order) — on REST, as soon as the previous was answered;
+   posting `--turns` messages, the next once the bot answered the last (the channels: its
+   message reaching the API; REST: the response), as customers do;
 2. sustained: `--rate` messages a second for `--seconds` seconds over as many conversations.
 
 Prints throughput, p50/p95/p99 from the webhook's receipt to the channel's send call (REST:
@@ -63,6 +63,9 @@ class Phase:
         ]
 
 
+ANSWER_WAIT_S = 300.0  # longest a customer waits for an answer before writing again
+
+
 class Drill:
     def __init__(self, loket: Running, traffic: Traffic, apis: Sequence[peers.ChannelApi]) -> None:
         self.loket = loket
@@ -84,9 +87,14 @@ class Drill:
     async def burst(self, conversations: int, turns: int, rest: bool) -> Phase:
         customers = self.customers(conversations, rest)
 
+        apis = {api.channel: api for api in self.apis}
+
         async def conversation(customer: Customer) -> None:
             for seq in range(1, turns + 1):
-                await self.send(customer, seq)
+                message = await self.send(customer, seq)
+                if not rest and message.acked is not None:
+                    await apis[customer.channel].reply_after(customer.chat, message.acked,
+                                                             ANSWER_WAIT_S)  # fmt: skip
 
         return await self._run(
             f"burst {conversations}x{turns}", rest, [conversation(c) for c in customers]
