@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # Modules of bot/assistant/ that are not training inputs: what the Rasa server loads to serve a
 # model, and the held-out scorer `loket evaluate` runs.
-SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py", "scoring.py"})
+SERVING_ONLY = frozenset({"input_channel.py", "tracker_store.py", "scoring.py", "serving.py"})
 
 
 @dataclass(frozen=True, slots=True)
