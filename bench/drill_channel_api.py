@@ -2,7 +2,7 @@
 limited (429) or failing (5xx) — and every reply must still arrive, exactly once, in order.
 
     .venv/bin/python -m bench.drill_channel_api [--refusals 429,5xx] [--down 30]
-                                                [--conversations 24] [--turns 6] [--gap 2]
+                                                [--conversations 24] [--turns 24] [--gap 4]
 
 Starts a whole Loket in a temporary folder with Telegram (webhook) and WhatsApp pointed at
 local servers speaking each API. Customers write; `--at` seconds in, both APIs refuse every
@@ -74,7 +74,9 @@ async def drill(args: argparse.Namespace, loket: Running) -> Tally:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = drill_parser("drill_channel_api", __doc__ or "", conversations=24, turns=6, gap=2.0)
+    # 24 writes 4 s apart: the customers keep writing through both refusal windows (8 + 30 +
+    # 15 + 30 s), so each kind of refusal meets replies to send.
+    p = drill_parser("drill_channel_api", __doc__ or "", conversations=24, turns=24, gap=4.0)
     p.add_argument(
         "--refusals",
         type=choices(*STATUS),
