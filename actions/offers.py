@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -24,6 +24,7 @@ from actions.rephrase import TOPICS, likely_topics
 from actions.replies import say
 from actions.titles import language_of
 
+ACTION_LISTEN = "action_listen"
 # What each request is called on a button, per language.
 BUTTON_TITLES = {
     "buy_token": {"id": "Beli token", "en": "Buy a token"},
@@ -127,7 +128,10 @@ class ActionWithoutValue(Action):
 
 
 class ActionCannotHelp(Action):
-    """Rasa's core fallback: no rule for this turn. Name what was understood, offer the closest."""
+    """Rasa's core fallback: no rule for this turn. Name what was understood, offer the closest,
+    then wait for the customer: no rule follows this action either, so without the explicit
+    `action_listen` Rasa predicts it again and again until its limit of 10 actions a turn (ten
+    copies of the answer), and the next message finds that limit still reached (no answer)."""
 
     def name(self) -> str:
         return "action_cannot_help"
@@ -149,4 +153,4 @@ class ActionCannotHelp(Action):
                 buttons=buttons)  # fmt: skip
         else:
             say(dispatcher, "utter_cannot_help", buttons=buttons)
-        return []
+        return [FollowupAction(ACTION_LISTEN)]

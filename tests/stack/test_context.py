@@ -124,11 +124,6 @@ async def test_a_question_inside_a_form_is_answered_and_the_form_goes_on(
     assert "SITI R*****" in reply, reply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the second cannot-help turn gets no answer from Rasa, so the handoff says "
-    "bot_unavailable instead of not_understood",
-)
 async def test_cannot_help_names_what_it_understood_and_counts_toward_the_handoff(
     customer: Customer, settings: Settings
 ) -> None:
@@ -139,11 +134,6 @@ async def test_cannot_help_names_what_it_understood_and_counts_toward_the_handof
     assert await handoff_reason(settings, customer) == "not_understood"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in 'buy-yes-twice' the cannot-help answer to a bare yes reaches the customer three "
-    "times (issue 16: not met yet)",
-)
 async def test_no_bot_text_is_sent_more_than_twice_to_one_conversation(
     settings: Settings,
 ) -> None:

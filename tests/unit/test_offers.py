@@ -98,6 +98,15 @@ async def test_cannot_help_names_what_it_understood_and_offers_the_closest() -> 
     assert len(payloads(messages)) == 3
 
 
+async def test_cannot_help_then_waits_for_the_customer() -> None:
+    """No rule follows the core fallback: without an explicit listen Rasa would run it again,
+    ten times a turn (tests/stack/test_context.py plays it on the real Rasa)."""
+    dispatcher = CollectingDispatcher()
+    events = await ActionCannotHelp().run(dispatcher, tracker("iya", "affirm"), {})
+    assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
+    assert len(dispatcher.messages) == 1
+
+
 async def test_cannot_help_without_a_known_intent_still_offers_something() -> None:
     messages = await run(ActionCannotHelp(), tracker("hmm", "something_new"))
     assert messages[0]["response"] == "utter_cannot_help"
