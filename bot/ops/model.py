@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.assistant.encoder import ensure_weights
 from bot.core.errors import TrainingFailed
+from bot.ops.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,10 @@ def _train(inputs: ModelInputs, models_dir: Path, target: Path, *, quiet: bool) 
         "--fixed-model-name", partial.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
     output = subprocess.DEVNULL if quiet else None
-    result = subprocess.run(cmd, cwd=inputs.root, env=rasa_env(), stdout=output, check=False)
+    # The training dies with whoever asked for it (`loket train`, a test, a benchmark killed
+    # mid-way) instead of going on for minutes, holding two cores and the models folder.
+    result = subprocess.run(cmd, cwd=inputs.root, env=rasa_env(), stdout=output, check=False,
+                            preexec_fn=die_with_parent())  # fmt: skip
     if result.returncode != 0 or not partial.exists():
         partial.unlink(missing_ok=True)
         raise TrainingFailed(f"`rasa train` failed with exit code {result.returncode}")

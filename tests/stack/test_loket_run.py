@@ -117,3 +117,54 @@ def test_kill_9_of_loket_run_leaves_no_child_and_a_restart_works(
     assert second.proc.wait(timeout=60) == 0
     assert not any(c.alive() for c in again)
     assert not (tmp_path / "run" / "children.json").exists()
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_training_dies_with_the_command_that_started_it(tmp_path: Path) -> None:
+    """`rasa train` runs for minutes on every core: killing `loket train` (or a test or a
+    benchmark that trains) must not leave it running."""
+    script = (
+        "from pathlib import Path\n"
+        "from bot.ops.model import ensure_model\n"
+        "from tests.support.models import worse_inputs\n"
+        f"ensure_model(worse_inputs(Path({str(tmp_path / 'in')!r})), Path({str(tmp_path)!r}),"
+        " quiet=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,
+                              stdout=subprocess.DEVNULL)  # fmt: skip
+    try:
+        training: list[int] = []
+
+        def started() -> bool:
+            training[:] = children_of(parent.pid)
+            return bool(training)
+
+        wait_for(started, 60, "rasa train")
+        parent.kill()
+        parent.wait()
+        wait_for(lambda: not any(alive(p) for p in training), 15, "the training's end")
+    finally:
+        parent.kill()
+        for pid in training:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
