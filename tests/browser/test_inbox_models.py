@@ -3,6 +3,7 @@ job whose refusal is shown; agents do not get the link."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from playwright.async_api import expect
@@ -17,6 +18,14 @@ from tests.browser.conftest import NEEDS_BROWSER, Login
 pytestmark = NEEDS_BROWSER
 
 
+async def wait_for_start_record(deploys: Deploys, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (current := await deploys.current()) is None or current.kind != "start":
+        assert loop.time() < deadline, f"the gateway recorded no start: {current}"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_trainer_sees_the_serving_models_report_and_a_refused_rollback(
     agent_page: Login, store: Store, gateway: str, settings: Settings, model: Path
 ) -> None:
@@ -26,6 +35,8 @@ async def test_a_trainer_sees_the_serving_models_report_and_a_refused_rollback(
     scores = score(model, "heldout.jsonl", predictions, 1.0)
     report.save(settings.data_dir, scores, predictions, None)
     deploys = Deploys(store)
+    # The gateway records the model it found serving when it starts; this deploy comes after.
+    await wait_for_start_record(deploys)
     done = await deploys.record("deploy", scores.model, str(model), "ana", scores.macro_f1, "")
     await deploys.save_recheck(done.id, Recheck(40, 12, 10, 9, 0, done.at))
 
