@@ -263,11 +263,7 @@ class Deployer:
         if not files:
             return
         if at_start and (record is None or model_id(record.model_file) != model_id(files[0])):
-            path = self._local(files[0])
-            scores = self._scores(path)
-            await self._deploys.record("start", model_id(path), str(path), "loket run",
-                                       scores.macro_f1 if scores else None,
-                                       record.model_file if record else "")  # fmt: skip
+            await self._record_start(Path(files[0]))
             return
         if record is None:
             return
@@ -289,6 +285,20 @@ class Deployer:
                     await self._switch(worker, Path(target))
             except (BotUnavailable, LockTimeout) as exc:
                 log.warning("could not switch %s yet: %s", worker.url, exc)
+
+    async def _record_start(self, serving: Path) -> None:
+        """Record the model found serving, unless a deploy (or another replica starting)
+        recorded it meanwhile: under the deploy lock, so it never lands on top of one."""
+        with contextlib.suppress(LockTimeout):  # a deploy is switching: it records
+            async with self._deploys.switching(ttl=LOAD_TIMEOUT_S * 2, wait=LOAD_TIMEOUT_S):
+                record = await self._deploys.current()
+                if record is not None and model_id(record.model_file) == model_id(serving):
+                    return
+                path = self._local(str(serving))
+                scores = self._scores(path)
+                await self._deploys.record("start", model_id(path), str(path), "loket run",
+                                           scores.macro_f1 if scores else None,
+                                           record.model_file if record else "")  # fmt: skip
 
     def _local(self, model_file: str) -> Path:
         path = Path(model_file)

@@ -305,3 +305,16 @@ async def test_the_gate_counts_every_gateways_turns_and_passes_draining_workers_
     await one.drain("w2")
     assert await other.enter_least(["w1", "w2"]) is None  # all loading a model
     assert (await one.in_flight("w1"), await one.in_flight("w2")) == (1, 3)
+
+
+async def test_the_start_record_never_lands_on_top_of_a_deploy_made_meanwhile(
+    store: Store, workers: list[FakeRasa], tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        s = Setup(store, workers, tmp_path, session)
+        async with s.deploys.switching(ttl=30):  # a deploy elsewhere is switching the workers
+            starting = asyncio.create_task(s.deployer.reconcile(at_start=True))
+            await asyncio.sleep(0.3)
+            await s.deploys.record("deploy", "old", str(s.old), "ana", 0.9, "")
+        await starting
+    assert [(d.kind, d.by) for d in await s.deploys.history()] == [("deploy", "ana")]
