@@ -65,3 +65,13 @@ def test_retrain_labels_deploys_and_reads_the_misses_again(model: Path) -> None:
     assert "before (current model)" in out and "after (+20 examples)" in out
     assert "before (current model)" in out.split("the labelled misses", 1)[1]
     assert " of 20 " in out.split("after (deployed model)", 1)[1].splitlines()[0]
+
+
+def test_encoders_compares_both_encoders_on_the_same_folds() -> None:
+    # Trains its own small models (5 examples per intent), two folds and one on everything each.
+    out = output_of("encoders", "--limit", "5", "--folds", "2", "--repeats", "1", timeout=900)
+    assert "--limit 5: a quick check, not figures" in out
+    for measure in ("CV macro-F1 (2 folds × 1)", "held-out macro-F1", "xSID refused",
+                    "encoder ms per message"):  # fmt: skip
+        assert measure in out, out
+    assert "all-MiniLM-L6-v2" in out and "multilingual-e5-small" in out
