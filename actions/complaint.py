@@ -46,6 +46,14 @@ def category_of(description: str) -> str:
     return "outage"
 
 
+def place_name(text: str) -> str:
+    """The place itself, without the words around it ("di", "kecamatan", "in"): empty when
+    what is left is too short to be one."""
+    area = re.sub(r"^(di|daerah|kelurahan|kecamatan|kec\.?|kel\.?|in|at)\s+", "", text.strip(),
+                  flags=re.IGNORECASE)  # fmt: skip
+    return area if len(area) >= 3 else ""
+
+
 class ValidateComplaintForm(FormValidationAction):
     def name(self) -> str:
         return "validate_complaint_form"
@@ -83,9 +91,8 @@ class ValidateComplaintForm(FormValidationAction):
                 provider_down(dispatcher, f"customer lookup failed: {exc}")
                 return {"area": None, "requested_slot": None}
             return {"area": customer.area, "meter_number": customer.meter_number}
-        area = re.sub(r"^(di|daerah|kelurahan|kecamatan|kec\.?|kel\.?|in|at)\s+", "",
-                      str(value).strip(), flags=re.IGNORECASE)  # fmt: skip
-        return {"area": area} if len(area) >= 3 else {"area": None}
+        area = place_name(str(value))
+        return {"area": area} if area else {"area": None}
 
     async def extract_complaint_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -2,6 +2,7 @@
 
 - a number or amount sent with no form open: what can be done with it, as buttons carrying the
   value (the next form does not ask for it again);
+- a place sent on its own ("cimahi"): the outage known there, if any, and a report for it;
 - "lupa nomornya" inside a form: another value that works instead, and the form goes on;
 - anything the dialogue has no rule for (Rasa's core fallback): what the bot understood and
   the closest things it can do, as buttons. The gateway counts it as a turn not understood, so
@@ -18,11 +19,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.amounts import is_nominal, parse_amount
-from actions.display import digits, rupiah
+from actions.complaint import place_name
+from actions.display import digits, rupiah, when
 from actions.message import entity
+from actions.provider import ProviderError
 from actions.rephrase import TOPICS, likely_topics
-from actions.replies import say
+from actions.replies import provider_down, say
 from actions.titles import language_of
+from actions.token import provider
 
 ACTION_LISTEN = "action_listen"
 # What each request is called on a button, per language.
@@ -78,7 +82,7 @@ def number_buttons(number: str, language: str) -> list[dict[str, str]]:
 
 
 class ActionOfferForValue(Action):
-    """A bare meter number, customer ID or amount, with no form open."""
+    """A bare meter number, customer ID, place or amount, with no form open."""
 
     def name(self) -> str:
         return "action_offer_for_value"
@@ -93,6 +97,9 @@ class ActionOfferForValue(Action):
                 say(dispatcher, "utter_offer_for_number", kind=NUMBER_KINDS[kind][language],
                     number=number, buttons=number_buttons(number, language))  # fmt: skip
                 return []
+        area = place_name(entity(tracker, "area") or "")
+        if area:
+            return await offer_for_place(dispatcher, area, language)
         amount = parse_amount(entity(tracker, "amount") or tracker.latest_message.get("text", ""))
         if amount and is_nominal(amount):
             shown = rupiah(amount, language)
@@ -102,6 +109,29 @@ class ActionOfferForValue(Action):
                 buttons=[buy, button("help", language)])  # fmt: skip
             return []
         return await ActionCannotHelp().run(dispatcher, tracker, domain)
+
+
+async def offer_for_place(
+    dispatcher: CollectingDispatcher, area: str, language: str
+) -> list[EventType]:
+    """A place on its own most often means "is the power out there?": say what is known there,
+    then offer a report for that place (the button carries it, so the form does not ask where)."""
+    try:
+        outages = await provider().outages(area)
+    except ProviderError as exc:
+        provider_down(dispatcher, f"outage look-up failed: {exc}")
+        return []
+    for outage in outages:
+        say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
+            restore=when(outage.estimated_restore, language))  # fmt: skip
+    buttons = [
+        button("report_outage", language, area=area),
+        button("check_complaint", language),
+        button("help", language),
+    ]
+    response = "utter_offer_for_area_known" if outages else "utter_offer_for_area"
+    say(dispatcher, response, area=area, buttons=buttons)
+    return []
 
 
 class ActionWithoutValue(Action):

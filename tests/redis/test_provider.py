@@ -15,6 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaint import ActionOpenComplaint
+from actions.offers import ActionOfferForValue
 from actions.provider import (
     Bill,
     Customer,
@@ -226,6 +227,49 @@ async def test_a_customers_outage_reported_in_two_conversations_is_filed_once(
     assert second == ["utter_report_exists"]
     ticket = [e["value"] for e in first_events if e.get("name") == "ticket_id"]
     assert [e["value"] for e in second_events if e.get("name") == "ticket_id"] == ticket
+
+
+def bare_place(text: str, area: str, language: str = "id") -> Tracker:
+    message = {"text": text, "intent": {"name": "inform", "confidence": 0.9},
+               "entities": [{"entity": "area", "value": area}]}  # fmt: skip
+    return Tracker("webchat:p1", {"language": language}, message, [], False, None, {},
+                   "action_listen")  # fmt: skip
+
+
+async def test_a_bare_place_says_the_outage_known_there_and_offers_a_report_for_it(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOKET_PROVIDER_URL", provider.base_url)
+    dispatcher = CollectingDispatcher()
+    await ActionOfferForValue().run(dispatcher, bare_place("di cimahi", "di cimahi"), {})
+    known, offer = dispatcher.messages
+    assert known["response"] == "utter_known_outage" and known["area"] == "Cimahi"
+    assert known["cause"] and known["restore"]
+    assert offer["response"] == "utter_offer_for_area_known" and offer["area"] == "cimahi"
+    payloads = [b["payload"] for b in offer["buttons"]]
+    assert payloads[0] == '/report_outage{"area": "cimahi"}'
+    assert payloads[1:] == ["/check_complaint", "/help"]
+
+
+async def test_a_bare_place_without_a_known_outage_says_so_and_offers_a_report(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOKET_PROVIDER_URL", provider.base_url)
+    dispatcher = CollectingDispatcher()
+    await ActionOfferForValue().run(dispatcher, bare_place("Surabaya", "Surabaya", "en"), {})
+    [offer] = dispatcher.messages
+    assert offer["response"] == "utter_offer_for_area" and offer["area"] == "Surabaya"
+    assert offer["buttons"][0]["title"] == "Report an outage"
+
+
+async def test_a_bare_place_with_the_provider_down_is_told_honestly_and_handed_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOKET_PROVIDER_URL", f"http://127.0.0.1:{free_port()}")
+    dispatcher = CollectingDispatcher()
+    await ActionOfferForValue().run(dispatcher, bare_place("cimahi", "cimahi"), {})
+    assert dispatcher.messages[0]["response"] == "utter_provider_down"
+    assert not any(m.get("buttons") for m in dispatcher.messages)
 
 
 async def test_complaint_errors(provider: Provider) -> None:

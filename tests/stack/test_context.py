@@ -63,6 +63,16 @@ async def test_a_bare_amount_offers_a_token_of_that_amount(customer: Customer) -
     assert "Mohon konfirmasi: token Rp100.000" in reply, reply
 
 
+async def test_a_bare_place_says_the_outage_there_and_reports_it_without_asking_where(
+    customer: Customer,
+) -> None:
+    reply = await customer.say("cimahi")
+    assert "Cimahi" in reply and "pulih" in reply and reply not in FIXED, reply
+    assert {"Lapor gangguan", "Cek laporan"} <= set(customer.buttons)
+    reply = await customer.press("Lapor gangguan")
+    assert "Ceritakan singkat masalahnya" in reply and "Lokasinya di mana" not in reply, reply
+
+
 async def test_a_missing_transaction_number_keeps_the_check_and_asks_for_the_meter(
     customer: Customer,
 ) -> None:
