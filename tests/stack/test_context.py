@@ -111,11 +111,7 @@ async def test_a_regional_amount_is_not_asked_for_again(customer: Customer) -> N
         ("nomor meternya tuh ada di sebelah mana ya", "struk"),
         ("how do I see how many kWh are left", "display"),
         ("token yg dibeli ga mau masuk ke meteran, ditolak", "20 angka"),
-        pytest.param(
-            "bisa bayar pakai dana atau shopeepay ga",
-            "e-wallet",
-            marks=pytest.mark.xfail(strict=True, reason="the model takes it for out of scope"),
-        ),
+        ("bisa bayar pakai dana atau shopeepay ga", "e-wallet"),
     ],
 )
 async def test_common_questions_are_answered(
