@@ -12,6 +12,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.answers import Outage
+from actions.buttons import button
 from actions.display import digits, when
 from actions.message import entity
 from actions.privacy import may_look_up, own_tickets
@@ -54,6 +55,60 @@ def place_name(text: str) -> str:
     return area if len(area) >= 3 else ""
 
 
+# "Ada gangguan ga di sukajadi?", "is there an outage in Cimahi?": a question, not a report...
+_ASKING = re.compile(
+    r"\b(ada|adakah|apakah|apa|is there|are there|any)\b.*\b(gangguan|pemadaman|padam|outages?|"
+    r"blackouts?|maintenance|pemeliharaan)\b",
+    re.IGNORECASE,
+)
+# ...unless the customer also says their own power is out ("listrik mati, ada gangguan?").
+_STATED = re.compile(
+    r"\b(listrik\w*|lampu\w*|power|electricity|lights?)\b.*\b(mati|padam|out|off|down|kedip\w*)\b"
+    r"|\b(mati|padam)\b.*\b(listrik|lampu)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_outage(text: str) -> bool:
+    """The customer asks whether there is an outage rather than reporting one."""
+    return bool(_ASKING.search(text)) and not _STATED.search(text)
+
+
+def opening_message(tracker: Tracker) -> str:
+    """What the customer wrote when the current report began (the form's activation follows
+    it); the latest message when no activation is in the tracker."""
+    last, opening = "", ""
+    for event in tracker.events:
+        if event.get("event") == "user":
+            last = event.get("text") or ""
+        elif event.get("event") == "active_loop" and event.get("name") == "complaint_form":
+            opening = last
+    return opening or (tracker.latest_message.get("text") or "")
+
+
+async def offer_for_place(dispatcher: CollectingDispatcher, area: str, language: str) -> bool:
+    """A place on its own, or a question about it, most often means "is the power out there?":
+    say what is known there, then offer a report for that place (the button carries it, so the
+    form does not ask where). False when the provider could not be asked (the customer was told
+    and handed over)."""
+    try:
+        outages = await provider().outages(area)
+    except ProviderError as exc:
+        provider_down(dispatcher, f"outage look-up failed: {exc}")
+        return False
+    for outage in outages:
+        say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
+            restore=when(outage.estimated_restore, language))  # fmt: skip
+    buttons = [
+        button("report_outage", language, area=area),
+        button("check_complaint", language),
+        button("help", language),
+    ]
+    response = "utter_offer_for_area_known" if outages else "utter_offer_for_area"
+    say(dispatcher, response, area=area, buttons=buttons)
+    return True
+
+
 class ValidateComplaintForm(FormValidationAction):
     def name(self) -> str:
         return "validate_complaint_form"
@@ -92,7 +147,16 @@ class ValidateComplaintForm(FormValidationAction):
                 return {"area": None, "requested_slot": None}
             return {"area": customer.area, "meter_number": customer.meter_number}
         area = place_name(str(value))
-        return {"area": area} if area else {"area": None}
+        if not area:
+            return {"area": None}
+        if tracker.get_slot("complaint_description") is None and asks_about_outage(
+            opening_message(tracker)
+        ):
+            # A question answered, not a report filed: what is known there, and the report
+            # offered as a button that carries the place.
+            await offer_for_place(dispatcher, area, language_of(tracker))
+            return {"area": area, "requested_slot": None}
+        return {"area": area}
 
     async def extract_complaint_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -105,6 +169,7 @@ class ValidateComplaintForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         # "listrik mati dr td pagi" already describes the problem: don't ask again.
         described = intent == "report_outage" and len(text.split()) >= 3
+        described = described and not asks_about_outage(text)
         if tracker.get_slot("complaint_description") is None and described:
             return {"complaint_description": text}
         return {}

@@ -11,34 +11,21 @@
 
 from __future__ import annotations
 
-import json
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.amounts import is_nominal, parse_amount
-from actions.complaint import place_name
-from actions.display import digits, rupiah, when
+from actions.buttons import BUTTON_TITLES, button, payload
+from actions.complaint import offer_for_place, place_name
+from actions.display import digits, rupiah
 from actions.message import entity
-from actions.provider import ProviderError
 from actions.rephrase import TOPICS, likely_topics
-from actions.replies import provider_down, say
+from actions.replies import say
 from actions.titles import language_of
-from actions.token import provider
 
 ACTION_LISTEN = "action_listen"
-# What each request is called on a button, per language.
-BUTTON_TITLES = {
-    "buy_token": {"id": "Beli token", "en": "Buy a token"},
-    "check_bill": {"id": "Cek tagihan", "en": "Check the bill"},
-    "check_transaction": {"id": "Cek pembelian terakhir", "en": "Check the latest purchase"},
-    "report_outage": {"id": "Lapor gangguan", "en": "Report an outage"},
-    "check_complaint": {"id": "Cek laporan", "en": "Check the report"},
-    "request_human": {"id": "Bicara dengan petugas", "en": "Talk to a person"},
-    "help": {"id": "Lihat semua layanan", "en": "See everything I do"},
-}
 NUMBER_KINDS = {
     "meter_number": {"id": "nomor meter", "en": "meter number"},
     "customer_id": {"id": "ID pelanggan", "en": "customer ID"},
@@ -60,15 +47,6 @@ UNDERSTOOD = {
     "dont_know": {"id": "nomor yang tidak Anda punya", "en": "a number you don't have"},
     "faq": {"id": "pertanyaan umum", "en": "a common question"},
 }
-
-
-def payload(intent: str, **entities: str) -> str:
-    """A button payload Rasa parses as this intent with these entities."""
-    return f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}"
-
-
-def button(intent: str, language: str, **entities: str) -> dict[str, str]:
-    return {"title": BUTTON_TITLES[intent][language], "payload": payload(intent, **entities)}
 
 
 def number_buttons(number: str, language: str) -> list[dict[str, str]]:
@@ -99,7 +77,8 @@ class ActionOfferForValue(Action):
                 return []
         area = place_name(entity(tracker, "area") or "")
         if area:
-            return await offer_for_place(dispatcher, area, language)
+            await offer_for_place(dispatcher, area, language)
+            return []
         amount = parse_amount(entity(tracker, "amount") or tracker.latest_message.get("text", ""))
         if amount and is_nominal(amount):
             shown = rupiah(amount, language)
@@ -109,29 +88,6 @@ class ActionOfferForValue(Action):
                 buttons=[buy, button("help", language)])  # fmt: skip
             return []
         return await ActionCannotHelp().run(dispatcher, tracker, domain)
-
-
-async def offer_for_place(
-    dispatcher: CollectingDispatcher, area: str, language: str
-) -> list[EventType]:
-    """A place on its own most often means "is the power out there?": say what is known there,
-    then offer a report for that place (the button carries it, so the form does not ask where)."""
-    try:
-        outages = await provider().outages(area)
-    except ProviderError as exc:
-        provider_down(dispatcher, f"outage look-up failed: {exc}")
-        return []
-    for outage in outages:
-        say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
-            restore=when(outage.estimated_restore, language))  # fmt: skip
-    buttons = [
-        button("report_outage", language, area=area),
-        button("check_complaint", language),
-        button("help", language),
-    ]
-    response = "utter_offer_for_area_known" if outages else "utter_offer_for_area"
-    say(dispatcher, response, area=area, buttons=buttons)
-    return []
 
 
 class ActionWithoutValue(Action):

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionOpenComplaint
+from actions.complaint import ActionOpenComplaint, ValidateComplaintForm
 from actions.offers import ActionOfferForValue
 from actions.provider import (
     Bill,
@@ -270,6 +270,26 @@ async def test_a_bare_place_with_the_provider_down_is_told_honestly_and_handed_o
     await ActionOfferForValue().run(dispatcher, bare_place("cimahi", "cimahi"), {})
     assert dispatcher.messages[0]["response"] == "utter_provider_down"
     assert not any(m.get("buttons") for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"), [("ada gangguan ga di sukajadi?", True), ("listrik mati di sukajadi", False)]
+)
+async def test_a_question_about_a_place_is_answered_and_ends_the_report_unfiled(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch, text: str, ends: bool
+) -> None:
+    monkeypatch.setenv("LOKET_PROVIDER_URL", provider.base_url)
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("webchat:q1", {"language": "id"}, {"text": text}, [], False, None,
+                      {"name": "complaint_form"}, "action_listen")  # fmt: skip
+    slots = await ValidateComplaintForm().validate_area("sukajadi", dispatcher, tracker, {})
+    assert slots["area"] == "sukajadi"
+    if ends:  # requested_slot None ends the form: action_open_complaint then files nothing
+        assert slots["requested_slot"] is None
+        said = [m["response"] for m in dispatcher.messages]
+        assert said == ["utter_known_outage", "utter_offer_for_area_known"]
+    else:
+        assert "requested_slot" not in slots and not dispatcher.messages
 
 
 async def test_complaint_errors(provider: Provider) -> None:

@@ -73,6 +73,12 @@ async def test_a_bare_place_says_the_outage_there_and_reports_it_without_asking_
     assert "Ceritakan singkat masalahnya" in reply and "Lokasinya di mana" not in reply, reply
 
 
+async def test_asking_whether_there_is_an_outage_files_no_report(customer: Customer) -> None:
+    reply = await customer.say("ada gangguan ga di sukajadi?")
+    assert "Sukajadi" in reply and "pulih" in reply and not TICKET.search(reply), reply
+    assert "Lapor gangguan" in customer.buttons
+
+
 async def test_a_missing_transaction_number_keeps_the_check_and_asks_for_the_meter(
     customer: Customer,
 ) -> None:

@@ -10,7 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import same_place
+from actions.complaint import asks_about_outage, opening_message, same_place
 from actions.offers import ActionCannotHelp, ActionOfferForValue, ActionWithoutValue
 
 
@@ -125,3 +125,35 @@ async def test_cannot_help_without_a_known_intent_still_offers_something() -> No
 )
 def test_same_place(first: str, second: str, same: bool) -> None:
     assert same_place(first, second) is same
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("ada gangguan ga di sukajadi?", True),
+        ("apakah ada pemadaman di cimahi hari ini", True),
+        ("is there an outage in Cimahi?", True),
+        ("any blackouts around coblong", True),
+        ("listrik mati di sukajadi", False),
+        ("listrik mati, ada gangguan?", False),
+        ("ada gangguan? lampu di rumah padam dari pagi", False),
+        ("lapor gangguan", False),
+        ("power is out in Cimahi", False),
+        ("mati lampu di cimahi", False),
+    ],
+)
+def test_a_question_about_an_outage_is_told_from_a_report(text: str, asking: bool) -> None:
+    assert asks_about_outage(text) is asking
+
+
+def test_the_report_began_with_the_message_before_the_forms_activation() -> None:
+    events = [
+        {"event": "user", "text": "halo"},
+        {"event": "user", "text": "ada gangguan ga?"},
+        {"event": "active_loop", "name": "complaint_form"},
+        {"event": "user", "text": "sukajadi"},
+    ]
+    t = Tracker("webchat:t1", {}, {"text": "sukajadi"}, events, False, None,
+                {"name": "complaint_form"}, "action_listen")  # fmt: skip
+    assert opening_message(t) == "ada gangguan ga?"
+    assert opening_message(tracker("sukajadi", "inform")) == "sukajadi"
