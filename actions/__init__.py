@@ -4,6 +4,7 @@ from actions.bill import ActionCheckBill, ValidateBillForm
 from actions.complaint import (
     ActionCheckComplaint,
     ActionOpenComplaint,
+    ActionReportDetail,
     ValidateComplaintForm,
     ValidateTicketForm,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ActionOfferForValue",
     "ActionOpenComplaint",
     "ActionRephrase",
+    "ActionReportDetail",
     "ActionRequestHuman",
     "ActionWithoutValue",
     "ValidateBillForm",

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -230,6 +230,32 @@ class ActionOpenComplaint(Action):
             SlotSet("reported_area", area),
             SlotSet("complaint_description", None),
         ]
+
+
+class ActionReportDetail(Action):
+    """A message the model did not take for any request, right after a report was filed
+    ("dari jam 8 pagi", "since noon"): a detail of that report, not a new topic. The answer
+    names the report and what is known of the outage there; it is not a turn misunderstood."""
+
+    def name(self) -> str:
+        return "action_report_detail"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        ticket_id, area = tracker.get_slot("ticket_id"), tracker.get_slot("reported_area")
+        if not ticket_id or not area:  # no report of this conversation to add it to
+            return [FollowupAction("action_rephrase")]
+        language = language_of(tracker)
+        say(dispatcher, "utter_report_detail", ticket_id=ticket_id, area=area)
+        try:
+            outages = await provider().outages(area)
+        except ProviderError:
+            outages = []  # the report is still the answer
+        for outage in outages:
+            say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
+                restore=when(outage.estimated_restore, language))  # fmt: skip
+        return []
 
 
 def _already_reported(

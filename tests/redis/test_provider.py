@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaint import ActionOpenComplaint, ValidateComplaintForm
+from actions.complaint import ActionOpenComplaint, ActionReportDetail, ValidateComplaintForm
 from actions.offers import ActionOfferForValue
 from actions.provider import (
     Bill,
@@ -35,6 +35,7 @@ from handoff.store import Store
 BUDI_METER, BUDI_ID = "14234567890", "532100123456"  # prepaid
 HENDRA_ID = "532100556677"  # postpaid, unpaid bill
 UNKNOWN_METER = "99999999999"
+SUKAJADI = "Sukajadi, Bandung"  # an area with a known outage in the sandbox
 
 
 @asynccontextmanager
@@ -290,6 +291,26 @@ async def test_a_question_about_a_place_is_answered_and_ends_the_report_unfiled(
         assert said == ["utter_known_outage", "utter_offer_for_area_known"]
     else:
         assert "requested_slot" not in slots and not dispatcher.messages
+
+
+async def test_a_detail_right_after_a_report_is_answered_from_that_report(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOKET_PROVIDER_URL", provider.base_url)
+    slots = {"language": "id", "ticket_id": "TKT123456", "reported_area": "sukajadi"}
+    tracker = Tracker("webchat:d1", slots, {"text": "dari jam 8 pagi"}, [], False, None, {},
+                      "action_listen")  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    assert await ActionReportDetail().run(dispatcher, tracker, {}) == []
+    detail, restore = dispatcher.messages
+    assert detail["response"] == "utter_report_detail" and detail["ticket_id"] == "TKT123456"
+    assert restore["response"] == "utter_outage_restore" and restore["area"] == SUKAJADI
+    # With no report in this conversation it is what it looked like: not understood.
+    tracker = Tracker("webchat:d2", {"language": "id"}, {"text": "dari jam 8 pagi"}, [], False,
+                      None, {}, "action_listen")  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    events = await ActionReportDetail().run(dispatcher, tracker, {})
+    assert [e.get("name") for e in events] == ["action_rephrase"] and not dispatcher.messages
 
 
 async def test_complaint_errors(provider: Provider) -> None:
