@@ -55,6 +55,16 @@ def place_name(text: str) -> str:
     return area if len(area) >= 3 else ""
 
 
+def say_outages(
+    dispatcher: CollectingDispatcher, outages: list[Outage], language: str,
+    response: str = "utter_known_outage",
+) -> None:  # fmt: skip
+    """Each outage with its cause and estimated restore time."""
+    for outage in outages:
+        say(dispatcher, response, area=outage.area, cause=outage.cause,
+            restore=when(outage.estimated_restore, language))  # fmt: skip
+
+
 # "Ada gangguan ga di sukajadi?", "is there an outage in Cimahi?": a question, not a report...
 _ASKING = re.compile(
     r"\b(ada|adakah|apakah|apa|is there|are there|any)\b.*\b(gangguan|pemadaman|padam|outages?|"
@@ -96,9 +106,7 @@ async def offer_for_place(dispatcher: CollectingDispatcher, area: str, language:
     except ProviderError as exc:
         provider_down(dispatcher, f"outage look-up failed: {exc}")
         return False
-    for outage in outages:
-        say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
-            restore=when(outage.estimated_restore, language))  # fmt: skip
+    say_outages(dispatcher, outages, language)
     buttons = [
         button("report_outage", language, area=area),
         button("check_complaint", language),
@@ -107,6 +115,17 @@ async def offer_for_place(dispatcher: CollectingDispatcher, area: str, language:
     response = "utter_offer_for_area_known" if outages else "utter_offer_for_area"
     say(dispatcher, response, area=area, buttons=buttons)
     return True
+
+
+async def announce_outages(dispatcher: CollectingDispatcher, area: str, language: str) -> None:
+    """The outages known at the place just given, before the report asks what happened: the
+    customer learns at once that it is known and when it should end. A provider that cannot
+    be asked now is left to the filing, which says so."""
+    try:
+        outages = await provider().outages(area)
+    except ProviderError:
+        return
+    say_outages(dispatcher, outages, language)
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -145,6 +164,8 @@ class ValidateComplaintForm(FormValidationAction):
             except ProviderError as exc:
                 provider_down(dispatcher, f"customer lookup failed: {exc}")
                 return {"area": None, "requested_slot": None}
+            if tracker.get_slot("complaint_description") is None:
+                await announce_outages(dispatcher, customer.area, language_of(tracker))
             return {"area": customer.area, "meter_number": customer.meter_number}
         area = place_name(str(value))
         if not area:
@@ -156,6 +177,8 @@ class ValidateComplaintForm(FormValidationAction):
             # offered as a button that carries the place.
             await offer_for_place(dispatcher, area, language_of(tracker))
             return {"area": area, "requested_slot": None}
+        if tracker.get_slot("complaint_description") is None:
+            await announce_outages(dispatcher, area, language_of(tracker))
         return {"area": area}
 
     async def extract_complaint_description(
@@ -204,9 +227,7 @@ class ActionOpenComplaint(Action):
                 # One report per place per conversation: a follow-up ("kok belum nyala") is
                 # answered from the first report, never filed again.
                 return _already_reported(dispatcher, area, ticket_id, outages, language)
-            for outage in outages:
-                say(dispatcher, "utter_known_outage", area=outage.area, cause=outage.cause,
-                    restore=when(outage.estimated_restore, language))  # fmt: skip
+            say_outages(dispatcher, outages, language)
             ticket = await client.open_complaint(
                 description=description,
                 category=category_of(description),
@@ -252,9 +273,7 @@ class ActionReportDetail(Action):
             outages = await provider().outages(area)
         except ProviderError:
             outages = []  # the report is still the answer
-        for outage in outages:
-            say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
-                restore=when(outage.estimated_restore, language))  # fmt: skip
+        say_outages(dispatcher, outages, language, "utter_outage_restore")
         return []
 
 
@@ -263,9 +282,7 @@ def _already_reported(
     language: str,
 ) -> list[EventType]:  # fmt: skip
     say(dispatcher, "utter_report_exists", area=area, ticket_id=ticket_id)
-    for outage in outages:
-        say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
-            restore=when(outage.estimated_restore, language))  # fmt: skip
+    say_outages(dispatcher, outages, language, "utter_outage_restore")
     return [SlotSet("complaint_description", None)]
 
 
@@ -341,7 +358,5 @@ class ActionCheckComplaint(Action):
                 outages = await provider().outages(ticket.area)
             except ProviderError:
                 outages = []  # the status above is still the answer
-            for outage in outages:
-                say(dispatcher, "utter_outage_restore", area=outage.area, cause=outage.cause,
-                    restore=when(outage.estimated_restore, language))  # fmt: skip
+            say_outages(dispatcher, outages, language, "utter_outage_restore")
         return []

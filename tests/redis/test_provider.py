@@ -289,8 +289,23 @@ async def test_a_question_about_a_place_is_answered_and_ends_the_report_unfiled(
         assert slots["requested_slot"] is None
         said = [m["response"] for m in dispatcher.messages]
         assert said == ["utter_known_outage", "utter_offer_for_area_known"]
-    else:
-        assert "requested_slot" not in slots and not dispatcher.messages
+    else:  # the report goes on; the known outage is said before it asks what happened
+        assert "requested_slot" not in slots
+        assert [m["response"] for m in dispatcher.messages] == ["utter_known_outage"]
+
+
+async def test_a_report_that_already_says_what_happened_leaves_the_outage_to_the_filing(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOKET_PROVIDER_URL", provider.base_url)
+    dispatcher = CollectingDispatcher()
+    slots = {"language": "id", "complaint_description": "listrik mati di sukajadi"}
+    tracker = Tracker("webchat:q2", slots, {"text": "listrik mati di sukajadi"}, [], False, None,
+                      {"name": "complaint_form"}, "action_listen")  # fmt: skip
+    assert await ValidateComplaintForm().validate_area("sukajadi", dispatcher, tracker, {}) == {
+        "area": "sukajadi"
+    }
+    assert not dispatcher.messages
 
 
 async def test_a_detail_right_after_a_report_is_answered_from_that_report(

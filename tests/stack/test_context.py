@@ -73,6 +73,14 @@ async def test_a_bare_place_says_the_outage_there_and_reports_it_without_asking_
     assert "Ceritakan singkat masalahnya" in reply and "Lokasinya di mana" not in reply, reply
 
 
+async def test_a_report_after_a_bare_meter_number_names_the_outage_known_there(
+    customer: Customer,
+) -> None:
+    await customer.say("56012345678")  # registered at Cimahi, where an outage is known
+    reply = await customer.say("listrik mati")
+    assert "Cimahi" in reply and "Ceritakan singkat masalahnya" in reply, reply
+
+
 async def test_asking_whether_there_is_an_outage_files_no_report(customer: Customer) -> None:
     reply = await customer.say("ada gangguan ga di sukajadi?")
     assert "Sukajadi" in reply and "pulih" in reply and not TICKET.search(reply), reply
