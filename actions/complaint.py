@@ -96,16 +96,25 @@ def opening_message(tracker: Tracker) -> str:
     return opening or (tracker.latest_message.get("text") or "")
 
 
-async def offer_for_place(dispatcher: CollectingDispatcher, area: str, language: str) -> bool:
+async def outages_if_known(area: str) -> list[Outage]:
+    """The outages known at `area`; none when the provider cannot be asked now (the caller's
+    answer stands without them)."""
+    try:
+        return await provider().outages(area)
+    except ProviderError:
+        return []
+
+
+async def offer_for_place(dispatcher: CollectingDispatcher, area: str, language: str) -> None:
     """A place on its own, or a question about it, most often means "is the power out there?":
     say what is known there, then offer a report for that place (the button carries it, so the
-    form does not ask where). False when the provider could not be asked (the customer was told
-    and handed over)."""
+    form does not ask where). A provider that cannot be asked: the customer is told and handed
+    over."""
     try:
         outages = await provider().outages(area)
     except ProviderError as exc:
         provider_down(dispatcher, f"outage look-up failed: {exc}")
-        return False
+        return
     say_outages(dispatcher, outages, language)
     buttons = [
         button("report_outage", language, area=area),
@@ -114,18 +123,6 @@ async def offer_for_place(dispatcher: CollectingDispatcher, area: str, language:
     ]
     response = "utter_offer_for_area_known" if outages else "utter_offer_for_area"
     say(dispatcher, response, area=area, buttons=buttons)
-    return True
-
-
-async def announce_outages(dispatcher: CollectingDispatcher, area: str, language: str) -> None:
-    """The outages known at the place just given, before the report asks what happened: the
-    customer learns at once that it is known and when it should end. A provider that cannot
-    be asked now is left to the filing, which says so."""
-    try:
-        outages = await provider().outages(area)
-    except ProviderError:
-        return
-    say_outages(dispatcher, outages, language)
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -165,20 +162,23 @@ class ValidateComplaintForm(FormValidationAction):
                 provider_down(dispatcher, f"customer lookup failed: {exc}")
                 return {"area": None, "requested_slot": None}
             if tracker.get_slot("complaint_description") is None:
-                await announce_outages(dispatcher, customer.area, language_of(tracker))
+                # Known outages said before the report asks what happened.
+                outages = await outages_if_known(customer.area)
+                say_outages(dispatcher, outages, language_of(tracker))
             return {"area": customer.area, "meter_number": customer.meter_number}
         area = place_name(str(value))
         if not area:
             return {"area": None}
-        if tracker.get_slot("complaint_description") is None and asks_about_outage(
-            opening_message(tracker)
-        ):
+        if tracker.get_slot("complaint_description") is not None:
+            return {"area": area}  # filed next, which says the known outages
+        language = language_of(tracker)
+        if asks_about_outage(opening_message(tracker)):
             # A question answered, not a report filed: what is known there, and the report
             # offered as a button that carries the place.
-            await offer_for_place(dispatcher, area, language_of(tracker))
+            await offer_for_place(dispatcher, area, language)
             return {"area": area, "requested_slot": None}
-        if tracker.get_slot("complaint_description") is None:
-            await announce_outages(dispatcher, area, language_of(tracker))
+        # Known outages said before the report asks what happened.
+        say_outages(dispatcher, await outages_if_known(area), language)
         return {"area": area}
 
     async def extract_complaint_description(
@@ -269,11 +269,7 @@ class ActionReportDetail(Action):
             return [FollowupAction("action_rephrase")]
         language = language_of(tracker)
         say(dispatcher, "utter_report_detail", ticket_id=ticket_id, area=area)
-        try:
-            outages = await provider().outages(area)
-        except ProviderError:
-            outages = []  # the report is still the answer
-        say_outages(dispatcher, outages, language, "utter_outage_restore")
+        say_outages(dispatcher, await outages_if_known(area), language, "utter_outage_restore")
         return []
 
 
@@ -354,9 +350,6 @@ class ActionCheckComplaint(Action):
             updated_at=when(ticket.updated_at, language))  # fmt: skip
         if ticket.status != "resolved" and ticket.category == "outage" and ticket.area:
             # "Kapan nyala lagi?" after a report: the known outage's estimate answers it.
-            try:
-                outages = await provider().outages(ticket.area)
-            except ProviderError:
-                outages = []  # the status above is still the answer
+            outages = await outages_if_known(ticket.area)  # the status above is the answer
             say_outages(dispatcher, outages, language, "utter_outage_restore")
         return []
