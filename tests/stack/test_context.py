@@ -132,14 +132,7 @@ async def test_a_regional_amount_is_not_asked_for_again(customer: Customer) -> N
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
-        pytest.param(
-            "nomor meternya tuh ada di sebelah mana ya",
-            "struk",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the model is unsure between report_outage and new_connection (rephrase)",
-            ),
-        ),
+        ("nomor meternya tuh ada di sebelah mana ya", "struk"),
         ("how do I see how many kWh are left", "display"),
         ("token yg dibeli ga mau masuk ke meteran, ditolak", "20 angka"),
         ("bisa bayar pakai dana atau shopeepay ga", "e-wallet"),
