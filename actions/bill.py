@@ -26,10 +26,16 @@ class ValidateBillForm(FormValidationAction):
     async def extract_customer_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A number typed with spaces, or a meter number, when we asked for the id."""
-        if tracker.get_slot("requested_slot") != "customer_id":
-            return {}
+        """A number typed with spaces, or a meter number, when we asked for the id; a meter
+        number in the message that opened the form ("tagihan 86011122233"), whose customer
+        validate_customer_id looks up instead of asking for the id."""
         if entity(tracker, "customer_id"):
+            return {}
+        requested = tracker.get_slot("requested_slot")
+        meter = entity(tracker, "meter_number")
+        if requested is None and meter:
+            return {"customer_id": meter}
+        if requested != "customer_id":
             return {}
         number = digits(tracker.latest_message.get("text"))
         return {"customer_id": number} if len(number) >= 6 else {}

@@ -26,6 +26,9 @@ FALLBACK_ACTIONS = frozenset(
 CANNOT_HELP_ACTIONS = frozenset({"action_cannot_help", "action_default_fallback"})
 # Answers that may honestly repeat: "sama-sama" twice is politeness, not a loop.
 REPEATABLE_INTENTS = frozenset({"greet", "thank", "goodbye"})
+# A status asked for again ("kapan jatuh temponya?" after the bill) is read afresh and may
+# honestly be the same answer; the same question of a form asked again is still a loop.
+STATUS_INTENTS = frozenset({"check_bill", "check_transaction", "check_complaint"})
 MAX_FAILED_TURNS = 2  # the first miss gets a contextual rephrase, the second a person
 MAX_SLOT_ASKS = 3  # a form asking for the same thing a third time is going nowhere
 
@@ -91,10 +94,13 @@ def judge(inbound: Inbound, turn: Turn, memory: Memory) -> Verdict:
     # Never say again, word for word, what the customer has just above: a form's question
     # re-asked after a side answer is dropped, the side answer stays.
     fresh = tuple(r for r in turn.replies if r.text not in memory.last_bot_texts)
-    repeating = bool(turn.replies) and not fresh and intent not in REPEATABLE_INTENTS
+    slot = turn.slots.get("requested_slot")
+    asked_again = intent in STATUS_INTENTS and not slot
+    repeating = (
+        bool(turn.replies) and not fresh and intent not in REPEATABLE_INTENTS and not asked_again
+    )
     replies = fresh or turn.replies
     texts = tuple(r.text for r in replies)
-    slot = turn.slots.get("requested_slot")
     collected = _digest(turn.slots)
     # Asking again for the same thing counts only when nothing new was learned meanwhile
     # (a correction at the confirmation step is progress, a second wrong number is not).

@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.bill import ValidateBillForm
 from actions.complaint import asks_about_outage, opening_message, same_place
 from actions.offers import ActionCannotHelp, ActionOfferForValue, ActionWithoutValue
 
@@ -157,3 +158,27 @@ def test_the_report_began_with_the_message_before_the_forms_activation() -> None
                 {"name": "complaint_form"}, "action_listen")  # fmt: skip
     assert opening_message(t) == "ada gangguan ga?"
     assert opening_message(tracker("sukajadi", "inform")) == "sukajadi"
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "form", "requested", "extracted"),
+    [
+        # A bill asked for with a meter number: the number is used, not asked for again.
+        ("tagihan 86011122233", {"meter_number": "86011122233"}, None, None, "86011122233"),
+        # The id itself is Rasa's to fill from its entity.
+        ("tagihan 532100556677", {"customer_id": "532100556677"}, None, None, None),
+        # Asked for the id, a number typed with spaces.
+        ("5321 0055 6677", {}, "bill_form", "customer_id", "532100556677"),
+        # A bill asked for with no number: nothing to take.
+        ("cek tagihan", {}, None, None, None),
+    ],
+)
+async def test_the_bill_form_takes_the_number_it_was_given(
+    text: str, entities: dict[str, str], form: str | None, requested: str | None,
+    extracted: str | None,
+) -> None:  # fmt: skip
+    slots = {"requested_slot": requested} if requested else {}
+    got = await ValidateBillForm().extract_customer_id(
+        CollectingDispatcher(), tracker(text, "check_bill", entities, slots, form), {}
+    )
+    assert got == ({"customer_id": extracted} if extracted else {})

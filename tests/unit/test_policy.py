@@ -104,12 +104,29 @@ def test_not_frustration(text: str) -> None:
     assert not shouting(text) and not exasperated(text)
 
 
+ASKING_ID = {"requested_slot": "customer_id"}
+
+
 def test_bot_about_to_repeat_itself_hands_over() -> None:
     verdicts = run(
-        ("cek tagihan", turn("check_bill", "ID pelanggan Anda?")),
-        ("yang kemarin", turn("check_bill", "ID pelanggan Anda?")),
+        ("cek tagihan", turn("check_bill", "ID pelanggan Anda?", slots=ASKING_ID)),
+        ("yang kemarin", turn("check_bill", "ID pelanggan Anda?", slots=ASKING_ID)),
     )
     assert [reason(v) for v in verdicts] == [None, Reason.LOOPING]
+
+
+@pytest.mark.parametrize("intent", ["check_bill", "check_transaction", "check_complaint"])
+def test_a_status_asked_for_again_may_be_the_same_answer(intent: str) -> None:
+    answer = "Tagihan 2026-11 sebesar Rp287.450, jatuh tempo 20 Des 2026."
+    verdicts = run(
+        ("tagihan saya 532100556677", turn(intent, answer)),
+        ("kapan jatuh temponya?", turn(intent, answer)),
+    )
+    assert [reason(v) for v in verdicts] == [None, None]
+    assert [r.text for r in verdicts[1].replies] == [answer]
+    # Another request repeating the same text is still a loop.
+    verdicts = run(("beli token", turn("buy_token", answer)), ("token", turn("buy_token", answer)))
+    assert reason(verdicts[1]) == Reason.LOOPING
 
 
 def test_a_question_just_asked_is_not_repeated_after_a_side_answer() -> None:
@@ -123,8 +140,8 @@ def test_a_question_just_asked_is_not_repeated_after_a_side_answer() -> None:
 
 def test_saying_nothing_new_is_a_loop() -> None:
     verdicts = run(
-        ("cek tagihan", turn("check_bill", "ID pelanggan?", "Contoh: 532100556677")),
-        ("hmm", turn("check_bill", "ID pelanggan?")),
+        ("cek tagihan", turn("check_bill", "ID pelanggan?", "Contoh: 5321", slots=ASKING_ID)),
+        ("hmm", turn("check_bill", "ID pelanggan?", slots=ASKING_ID)),
     )
     assert reason(verdicts[1]) == Reason.LOOPING
 
