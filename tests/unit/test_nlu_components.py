@@ -13,7 +13,7 @@ import yaml
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -23,6 +23,7 @@ from bot.assistant.e5_features import E5Featurizer
 from bot.assistant.encoder import MODEL_FILES, SentenceEncoder, ensure_weights
 from bot.assistant.indonesian import IndonesianTokenizer, root, unelongate
 from bot.assistant.intent_classifier import LinearIntentClassifier
+from bot.assistant.pattern_entities import PatternEntitiesOnly
 from bot.assistant.sentence_features import SentenceEncoderFeaturizer
 from bot.core.errors import EncoderUnavailable
 from bot.core.settings import PROJECT_ROOT
@@ -282,3 +283,31 @@ def test_untrained_classifier_leaves_messages_alone(tmp_path: Path) -> None:
 def test_classifier_config_errors_are_named(override: dict[str, int], complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         LinearIntentClassifier.validate_config(override)
+
+
+def test_numbers_with_a_fixed_shape_are_kept_only_from_the_pattern() -> None:
+    def found(entity: str, value: str, extractor: str) -> dict[str, str]:
+        return {"entity": entity, "value": value, "extractor": extractor}
+
+    guessed = Message(
+        data={TEXT: "12345", ENTITIES: [found("customer_id", "12345", "DIETClassifier")]}
+    )
+    doubled = Message(data={TEXT: "tagihan 86011122233 di cimahi", ENTITIES: [
+        found("meter_number", "86011122233", "DIETClassifier"),
+        found("area", "cimahi", "DIETClassifier"),
+        found("meter_number", "86011122233", "RegexEntityExtractor"),
+    ]})  # fmt: skip
+    PatternEntitiesOnly(PatternEntitiesOnly.get_default_config()).process([guessed, doubled])
+    assert guessed.get(ENTITIES) == []
+    assert [(e["entity"], e["extractor"]) for e in doubled.get(ENTITIES)] == [
+        ("area", "DIETClassifier"), ("meter_number", "RegexEntityExtractor")
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="by_pattern"):
+        PatternEntitiesOnly({"by_pattern": "meter_number"})
+
+
+def test_the_pipeline_filters_guessed_numbers_after_both_extractors() -> None:
+    config = yaml.safe_load((PROJECT_ROOT / "bot" / "config.yml").read_text("utf-8"))
+    names = [c["name"] for c in config["pipeline"]]
+    here = names.index("bot.assistant.pattern_entities.PatternEntitiesOnly")
+    assert names.index("DIETClassifier") < here and names.index("RegexEntityExtractor") < here
